@@ -1,0 +1,34 @@
+from .approvals import Approval, ApprovalCondition, StoredFile
+from .audit import AuditEvent
+from .consent import ConsentRecord, InformationLetter
+from .instruments import GuidePrompt, GuideQuestion, GuideTheme, Instrument, InstrumentVersion
+from .people import AttributeDefinition, AttributeValue, IdentityRecord, Informant, InformantGroup, Site
+from .reports import ReportJob
+from .study import Invitation, Membership, ResearchQuestion, Study
+from .users import User
+
+__all__ = [
+    "Approval",
+    "ApprovalCondition",
+    "AttributeDefinition",
+    "AttributeValue",
+    "AuditEvent",
+    "ConsentRecord",
+    "GuidePrompt",
+    "GuideQuestion",
+    "GuideTheme",
+    "IdentityRecord",
+    "InformationLetter",
+    "Informant",
+    "InformantGroup",
+    "Instrument",
+    "InstrumentVersion",
+    "Invitation",
+    "Membership",
+    "ReportJob",
+    "ResearchQuestion",
+    "Site",
+    "StoredFile",
+    "Study",
+    "User",
+]

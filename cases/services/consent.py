@@ -1,0 +1,63 @@
+"""Information letters and consent. Consent records are appended, never edited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cases.models import ConsentRecord, InformationLetter, Informant, Study, User
+
+from .audit import audit_record
+from .records import record_create
+
+
+def information_letter_create(*, study: Study, actor: User, **fields: Any) -> InformationLetter:
+    letter = InformationLetter(study=study, **fields)
+    return record_create(study=study, actor=actor, instance=letter, action="information_letter.created", label=letter.version)
+
+
+def consent_current(informant: Informant) -> ConsentRecord | None:
+    return informant.consents.order_by("-recorded_at", "-id").first()
+
+
+def consent_record(*, informant: Informant, actor: User, **fields: Any) -> ConsentRecord:
+    """Append a new consent version for ``informant``.
+
+    Before: the informant belongs to the actor's study. After: the new record is
+    the informant's current consent; earlier records are untouched.
+    """
+    with transaction.atomic():
+        Informant.objects.select_for_update().filter(pk=informant.pk).first()
+        previous = consent_current(informant)
+        if previous is not None and previous.state == ConsentRecord.State.WITHDRAWN:
+            raise ValidationError(_("%(code)s has withdrawn; a withdrawal cannot be undone here.") % {"code": informant.code})
+        record = ConsentRecord(informant=informant, recorded_by=actor, **fields)
+        record.full_clean()
+        record.save()
+        audit_record(
+            study=informant.study, actor=actor, action="consent.recorded", target=record, label=informant.code,
+            state=record.state, mode=record.mode, letter=record.letter.version if record.letter else None,
+            scope=[name for name in ("interview", "recording", "observation", "quotes") if getattr(record, f"covers_{name}")],
+            previous_id=previous.pk if previous else None,
+        )
+    return record
+
+
+def consent_withdraw(*, informant: Informant, actor: User, withdrawn_on: dt.date) -> ConsentRecord:
+    """Record a withdrawal as a new consent version (the data cascade follows in a later issue)."""
+    previous = consent_current(informant)
+    base: dict[str, Any] = {}
+    if previous is not None:
+        base = {
+            "letter": previous.letter, "mode": previous.mode, "given_on": previous.given_on,
+            "covers_interview": previous.covers_interview, "covers_recording": previous.covers_recording,
+            "covers_observation": previous.covers_observation, "covers_quotes": previous.covers_quotes,
+        }
+    with transaction.atomic():
+        record = consent_record(informant=informant, actor=actor, withdrawn_on=withdrawn_on, **base)
+        Informant.objects.filter(pk=informant.pk).update(status=Informant.Status.WITHDRAWN)
+    return record

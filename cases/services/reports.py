@@ -1,0 +1,136 @@
+"""Background reports rendered by WeasyPrint in a Celery worker.
+
+The ``ReportJob`` row is the source of truth. ``report_request`` writes it and
+enqueues the task on commit; ``report_render`` claims it with a conditional
+update, so a second delivery of the same job is a no-op, and a job whose worker
+died mid-render is claimed again until ``REPORT_MAX_ATTEMPTS`` is reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from cases.models import ReportJob, Study, User
+
+from .audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+
+def report_request(*, study: Study, actor: User, kind: str = ReportJob.Kind.METHOD_OVERVIEW) -> ReportJob:
+    from cases.tasks import render_report
+
+    with transaction.atomic():
+        job = ReportJob.objects.create(study=study, kind=kind, requested_by=actor, language=study.language)
+        audit_record(study=study, actor=actor, action="report.requested", target=job, label=job.get_kind_display())
+        render_report.delay_on_commit(job.pk)
+    return job
+
+
+class JobBusy(Exception):
+    """Another worker holds a live lease on the job; try again after ``retry_in`` seconds."""
+
+    def __init__(self, retry_in: int):
+        super().__init__(retry_in)
+        self.retry_in = retry_in
+
+
+def _claim(job_id: int) -> ReportJob | None:
+    """Move the job to running if it is queued, or running with a lapsed lease (its worker died).
+
+    Returns None when there is nothing to do (done, failed, stale, or capped);
+    raises JobBusy while another worker's lease is live.
+    """
+    now = timezone.now()
+    lease = timedelta(seconds=settings.REPORT_LEASE_SECONDS)
+    claimable = Q(state=ReportJob.State.QUEUED) | Q(state=ReportJob.State.RUNNING, heartbeat_at__lt=now - lease)
+    with transaction.atomic():
+        claimed = ReportJob.objects.filter(claimable, pk=job_id, attempts__lt=settings.REPORT_MAX_ATTEMPTS).update(
+            state=ReportJob.State.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1, progress=5
+        )
+        if not claimed:
+            capped = ReportJob.objects.filter(claimable, pk=job_id).update(
+                state=ReportJob.State.FAILED, finished_at=timezone.now(),
+                message="Stopped after %d attempts." % settings.REPORT_MAX_ATTEMPTS,
+            )
+            if capped:
+                logger.warning("report %s failed: attempt cap reached", job_id)
+                return None
+            running = ReportJob.objects.filter(pk=job_id, state=ReportJob.State.RUNNING).values_list("heartbeat_at", flat=True).first()
+            if running is not None:
+                raise JobBusy(max(1, int((running + lease - now).total_seconds()) + 1))
+            return None
+    return ReportJob.objects.select_related("study").get(pk=job_id)
+
+
+def _progress(job: ReportJob, percent: int) -> None:
+    ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(progress=percent, heartbeat_at=timezone.now())
+
+
+def static_only_url_fetcher(url: str, timeout: int = 10, ssl_context=None):
+    """Let WeasyPrint load our own static files and nothing else (no file://, no network)."""
+    from weasyprint import default_url_fetcher
+
+    prefix = "static://"
+    if url.startswith(prefix):
+        found = finders.find(url[len(prefix):].lstrip("/"))
+        if found:
+            return default_url_fetcher(Path(found).resolve().as_uri(), timeout=timeout, ssl_context=ssl_context)
+    raise ValueError("Blocked resource in a report: only the product's own static files may be loaded.")
+
+
+def render_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url="static://", url_fetcher=static_only_url_fetcher).write_pdf()
+
+
+def report_render(*, job_id: int) -> None:
+    """Render one job to a PDF. Safe to call twice for the same job."""
+    from cases.reporting import build_report_context
+
+    job = _claim(job_id)
+    if job is None:
+        return
+    try:
+        with translation.override(job.language):
+            context = build_report_context(job)
+            _progress(job, 40)
+            html = render_to_string(f"reports/{job.kind}.html", context)
+            _progress(job, 60)
+            pdf = render_pdf(html)
+        _progress(job, 90)
+        from pypdf import PdfReader
+
+        page_count = len(PdfReader(BytesIO(pdf)).pages)
+    except Exception as exc:  # noqa: BLE001 - every failure must end in a readable job state
+        logger.exception("report %s failed", job.pk)
+        ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(
+            state=ReportJob.State.FAILED, finished_at=timezone.now(), message=type(exc).__name__
+        )
+        return
+    with transaction.atomic():
+        current = ReportJob.objects.select_for_update().get(pk=job.pk)
+        if current.state != ReportJob.State.RUNNING:
+            return
+        current.file.save(f"{current.kind}.pdf", ContentFile(pdf), save=False)
+        current.state = ReportJob.State.DONE
+        current.progress = 100
+        current.finished_at = timezone.now()
+        current.page_count = page_count
+        current.informant_ids = context.get("informant_ids", [])
+        current.message = ""
+        current.save()
+        audit_record(study=current.study, actor=None, action="report.generated", target=current,
+                     label=current.get_kind_display(), pages=page_count)

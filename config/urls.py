@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("cases.urls")),
+    path("", include("cases.urls_people")),
+    path("", include("cases.urls_compliance")),
+    path("", include("cases.urls_instruments")),
+    path("", include("cases.urls_reports")),
+    path("", include("interviews.urls")),
+]
