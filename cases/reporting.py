@@ -5,46 +5,52 @@ Reports carry codes, groups, sites and roles – never anything from the key lis
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from cases.models import Informant, ReportJob
+from cases.models import Informant, ReportJob, Study
 from interviews.models import Attendance, Session
 
+PRESENT = (Attendance.Status.CAME, Attendance.Status.SUBSTITUTE)
 
-def method_overview_context(study) -> dict[str, Any]:
-    informants = list(
-        Informant.objects.filter(study=study).select_related("group", "site").order_by("group__position", "code")
+
+def natural_key(code: str) -> list[int | str]:
+    """Sort I2 before I10, as people number their informants and sessions."""
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", code)]
+
+
+def method_overview_context(study: Study) -> dict[str, Any]:
+    informants = sorted(
+        Informant.objects.filter(study=study).select_related("group", "site"),
+        key=lambda i: (i.group is None, i.group.position if i.group else 0, natural_key(i.code)),
     )
-    sessions = list(
-        Session.objects.filter(study=study)
-        .select_related("site", "moderator")
-        .prefetch_related(Prefetch("attendances", queryset=Attendance.objects.select_related("informant")))
-        .order_by("date", "code")
+    sessions = sorted(
+        Session.objects.filter(study=study).prefetch_related(
+            Prefetch("attendances", queryset=Attendance.objects.select_related("informant"))
+        ),
+        key=lambda s: (s.date is None, s.date or timezone.now().date(), natural_key(s.code)),
     )
     attended: dict[int, list[str]] = defaultdict(list)
+    session_rows = []
     for session in sessions:
-        for attendance in session.attendances.all():
-            if attendance.status in (Attendance.Status.CAME, Attendance.Status.SUBSTITUTE):
-                attended[attendance.informant_id].append(session.code)
-    rows = [
-        {"informant": informant, "sessions": attended.get(informant.pk, [])}
-        for informant in informants
-    ]
-    session_rows = [
-        {
-            "session": session,
-            "present": [a.informant.code for a in session.attendances.all() if a.status in (Attendance.Status.CAME, Attendance.Status.SUBSTITUTE)],
-            "absent": [a.informant.code for a in session.attendances.all() if a.status == Attendance.Status.ABSENT],
-        }
-        for session in sessions
-    ]
+        attendances = sorted(session.attendances.all(), key=lambda a: natural_key(a.informant.code))
+        present = [a for a in attendances if a.status in PRESENT]
+        for attendance in present:
+            attended[attendance.informant_id].append(session.code)
+        session_rows.append(
+            {
+                "session": session,
+                "present": [a.informant.code for a in present],
+                "absent": [a.informant.code for a in attendances if a.status == Attendance.Status.ABSENT],
+            }
+        )
     return {
         "study": study,
-        "informant_rows": rows,
+        "informant_rows": [{"informant": i, "sessions": attended.get(i.pk, [])} for i in informants],
         "session_rows": session_rows,
         "research_questions": list(study.research_questions.all()),
         "generated_at": timezone.now(),

@@ -26,15 +26,17 @@ class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("email",)
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     full_name = factory.Faker("name")
-    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+    password = factory.django.Password("pass-word-123")
 
 
 class StudyFactory(DjangoModelFactory):
     class Meta:
         model = Study
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Medarbeiderdrevet innovasjon {n}")
     problem_statement = "Hvilke faktorer er avgjørende for å oppnå varig medarbeiderdrevet innovasjon i kommunene?"

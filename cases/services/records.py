@@ -27,7 +27,8 @@ def record_create(*, study: Study, actor: User, instance: M, action: str, label:
 
 def record_update(*, study: Study, actor: User, instance: M, action: str, data: dict[str, Any], label: str = "") -> M:
     with transaction.atomic():
-        before = snapshot(instance)
+        # Compare with the stored row, not the instance: a ModelForm has already copied its input onto it.
+        before = snapshot(type(instance)._default_manager.get(pk=instance.pk))
         for name, value in data.items():
             setattr(instance, name, value)
         instance.full_clean()

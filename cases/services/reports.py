@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from io import BytesIO
-from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from pypdf import PdfReader
 
 from cases.models import ReportJob, Study, User
 
@@ -61,13 +60,18 @@ def _claim(job_id: int) -> ReportJob | None:
         )
         if not claimed:
             capped = ReportJob.objects.filter(claimable, pk=job_id).update(
-                state=ReportJob.State.FAILED, finished_at=timezone.now(),
+                state=ReportJob.State.FAILED,
+                finished_at=timezone.now(),
                 message="Stopped after %d attempts." % settings.REPORT_MAX_ATTEMPTS,
             )
             if capped:
                 logger.warning("report %s failed: attempt cap reached", job_id)
                 return None
-            running = ReportJob.objects.filter(pk=job_id, state=ReportJob.State.RUNNING).values_list("heartbeat_at", flat=True).first()
+            running = (
+                ReportJob.objects.filter(pk=job_id, state=ReportJob.State.RUNNING)
+                .values_list("heartbeat_at", flat=True)
+                .first()
+            )
             if running is not None:
                 raise JobBusy(max(1, int((running + lease - now).total_seconds()) + 1))
             return None
@@ -75,29 +79,42 @@ def _claim(job_id: int) -> ReportJob | None:
 
 
 def _progress(job: ReportJob, percent: int) -> None:
-    ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(progress=percent, heartbeat_at=timezone.now())
+    ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(
+        progress=percent, heartbeat_at=timezone.now()
+    )
 
 
-def static_only_url_fetcher(url: str, timeout: int = 10, ssl_context=None):
-    """Let WeasyPrint load our own static files and nothing else (no file://, no network)."""
-    from weasyprint import default_url_fetcher
-
-    prefix = "static://"
-    if url.startswith(prefix):
-        found = finders.find(url[len(prefix):].lstrip("/"))
-        if found:
-            return default_url_fetcher(Path(found).resolve().as_uri(), timeout=timeout, ssl_context=ssl_context)
-    raise ValueError("Blocked resource in a report: only the product's own static files may be loaded.")
+class ReportUnavailable(Exception):
+    """The report has no file to serve: it is not done, has gone stale, or its file is missing."""
 
 
-def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML
+def report_download(*, job: ReportJob, actor: User) -> File:
+    """Open a done report's PDF for reading and log who took it.
 
-    return HTML(string=html, base_url="static://", url_fetcher=static_only_url_fetcher).write_pdf()
+    Before: ``job`` belongs to a study ``actor`` may view. After: an audit row
+    ``report.downloaded`` exists. Raises ``ReportUnavailable`` for any job that
+    is not done, and writes nothing then.
+    """
+    if job.state != ReportJob.State.DONE or not job.file:
+        raise ReportUnavailable(job.state)
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        logger.error("report %s is done but its file is missing", job.pk)
+        raise ReportUnavailable(job.state) from None
+    audit_record(study=job.study, actor=actor, action="report.downloaded", target=job, label=job.get_kind_display())
+    return handle
+
+
+def report_filename(job: ReportJob) -> str:
+    finished = timezone.localdate(job.finished_at) if job.finished_at else timezone.localdate()
+    return f"{job.kind.replace('_', '-')}-{finished.isoformat()}.pdf"
 
 
 def report_render(*, job_id: int) -> None:
     """Render one job to a PDF. Safe to call twice for the same job."""
+    # Imported here: WeasyPrint is only needed in the worker, never in the web process.
+    from cases.pdf import render_pdf
     from cases.reporting import build_report_context
 
     job = _claim(job_id)
@@ -111,8 +128,6 @@ def report_render(*, job_id: int) -> None:
             _progress(job, 60)
             pdf = render_pdf(html)
         _progress(job, 90)
-        from pypdf import PdfReader
-
         page_count = len(PdfReader(BytesIO(pdf)).pages)
     except Exception as exc:  # noqa: BLE001 - every failure must end in a readable job state
         logger.exception("report %s failed", job.pk)
@@ -122,7 +137,8 @@ def report_render(*, job_id: int) -> None:
         return
     with transaction.atomic():
         current = ReportJob.objects.select_for_update().get(pk=job.pk)
-        if current.state != ReportJob.State.RUNNING:
+        if current.state != ReportJob.State.RUNNING or current.attempts != job.attempts:
+            # Marked stale meanwhile, or our lease lapsed and another worker took the job over.
             return
         current.file.save(f"{current.kind}.pdf", ContentFile(pdf), save=False)
         current.state = ReportJob.State.DONE
@@ -132,5 +148,11 @@ def report_render(*, job_id: int) -> None:
         current.informant_ids = context.get("informant_ids", [])
         current.message = ""
         current.save()
-        audit_record(study=current.study, actor=None, action="report.generated", target=current,
-                     label=current.get_kind_display(), pages=page_count)
+        audit_record(
+            study=job.study,
+            actor=None,
+            action="report.generated",
+            target=current,
+            label=current.get_kind_display(),
+            pages=page_count,
+        )

@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cases.forms.studies import AccountForm, InvitationForm, ResearchQuestionForm, SignupForm, StudyForm, StudySettingsForm
+from cases.forms.studies import (
+    AccountForm,
+    InvitationForm,
+    ResearchQuestionForm,
+    SignupForm,
+    StudyForm,
+    StudySettingsForm,
+)
 from cases.models import AuditEvent, Invitation, Membership, ResearchQuestion, User
 from cases.permissions import Action, get_object_in_study
 from cases.selectors import study_list_for, study_overview

@@ -116,7 +116,8 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "staticfiles")
 # Uploaded files (approval letters, consent forms) and generated reports live
 # outside the static root and are served only through permission-checked views.
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
-MEDIA_URL = None
+# Never served directly: no URL pattern maps it; files go through permission-checked views.
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

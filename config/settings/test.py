@@ -8,6 +8,7 @@ the real services then skip with a reason.
 
 import os
 import socket
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
@@ -51,3 +52,8 @@ LANGUAGE_CODE = "en"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
 }
+
+# WhiteNoise serves from the finders here; it only wants the directory to exist.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
