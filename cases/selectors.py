@@ -81,7 +81,9 @@ class Check:
 
     @property
     def percent(self) -> int:
-        return 100 if self.total == 0 else round(100 * self.done / self.total)
+        if self.total == 0:
+            return 0 if self.problems else 100
+        return round(100 * self.done / self.total)
 
     @property
     def ok(self) -> bool:

@@ -10,6 +10,10 @@ import pytest
 
 from tests.conftest import require_service
 
+# Playwright's sync API runs an event loop in the test thread; Django's guard against ORM calls
+# from async code must not trip on it (the ORM calls here are plain synchronous test code).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # The machine has no network: keep Chromium from trying to reach Google's services.
 CHROMIUM_ARGS = [
@@ -49,10 +53,3 @@ def page(browser, live_server):
     context.close()
     # A Content-Security-Policy violation or a script error is a test failure.
     assert not errors, errors
-
-
-@pytest.fixture(autouse=True)
-def _allow_async_unsafe():
-    # Playwright's sync API runs an event loop in this thread; Django's ORM guard must not trip on it.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
