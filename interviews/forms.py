@@ -24,7 +24,7 @@ class MembersChoiceField(forms.ModelMultipleChoiceField):
 class MonthField(forms.CharField):
     """A month as ``YYYY-MM`` (what ``<input type="month">`` sends), cleaned to the first day of that month."""
 
-    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": _("YYYY-MM")})
 
     def to_python(self, value):
         value = super().to_python(value)

@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases.forms.compliance import ApprovalForm, ConsentForm, ConsentWithdrawForm, InformationLetterForm
@@ -106,7 +106,7 @@ def _form_page(
     )
 
 
-APPROVAL_INTRO = _lazy(
+APPROVAL_INTRO = gettext_lazy(
     "Record the approval as soon as you send it, and update its state when the answer comes. If Sikt answers that "
     "the project is not subject to notification, choose that state: it clears the study as an approval does."
 )
@@ -273,7 +273,7 @@ def consent_list(request: HttpRequest, study: Study) -> HttpResponse:
     )
 
 
-LETTER_INTRO = _lazy(
+LETTER_INTRO = gettext_lazy(
     "Each version of the information letter (informasjonsskriv) gets its own record, so every consent can say which "
     "version the informant read. Note what the letter promised – who has access, where recordings are stored, when "
     "they are deleted – so the study can be checked against it."
