@@ -10,4 +10,8 @@ urlpatterns = [
     path("", include("cases.urls_instruments")),
     path("", include("cases.urls_reports")),
     path("", include("interviews.urls")),
+    path("", include("interviews.urls_sources")),
+    path("", include("interviews.urls_codebook")),
+    path("", include("interviews.urls_coding")),
+    path("", include("interviews.urls_retrieval")),
 ]

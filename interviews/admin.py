@@ -35,3 +35,79 @@ class AttendanceAdmin(admin.ModelAdmin):
 class RecordingAdmin(admin.ModelAdmin):
     list_display = ["session", "device", "deletion_due", "deleted_on", "encrypted"]
     raw_id_fields = ["session"]
+
+
+class SpeakerLabelInline(admin.TabularInline):
+    model = models.SpeakerLabel
+    extra = 0
+    raw_id_fields = ["informant"]
+
+
+@admin.register(models.Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["title", "study", "kind", "session", "version", "is_current", "length"]
+    list_filter = ["kind", "is_current"]
+    search_fields = ["title"]
+    raw_id_fields = ["study", "session", "observer", "previous_version", "created_by"]
+    readonly_fields = ["length", "detected_encoding", "imported_from", "original_filename"]
+    inlines = [SpeakerLabelInline]
+
+
+@admin.register(models.SourceEdit)
+class SourceEditAdmin(admin.ModelAdmin):
+    list_display = ["source", "description", "actor", "length_before", "length_after", "created_at"]
+    raw_id_fields = ["source", "actor"]
+
+
+@admin.register(models.SpeakerLabel)
+class SpeakerLabelAdmin(admin.ModelAdmin):
+    list_display = ["label", "source", "role", "informant"]
+    raw_id_fields = ["source", "informant"]
+
+
+@admin.register(models.SpeakerTurn)
+class SpeakerTurnAdmin(admin.ModelAdmin):
+    list_display = ["source", "speaker", "start", "end"]
+    raw_id_fields = ["source", "speaker"]
+
+
+@admin.register(models.Code)
+class CodeAdmin(admin.ModelAdmin):
+    list_display = ["name", "study", "parent", "origin", "status", "position"]
+    list_filter = ["origin", "status"]
+    search_fields = ["name"]
+    raw_id_fields = ["study", "parent", "merged_into", "research_question", "created_by"]
+    filter_horizontal = ["guide_questions"]
+
+
+class CodingInline(admin.TabularInline):
+    model = models.Coding
+    extra = 0
+    raw_id_fields = ["code", "created_by"]
+
+
+@admin.register(models.Excerpt)
+class ExcerptAdmin(admin.ModelAdmin):
+    list_display = ["id", "source", "start", "end", "is_deviant", "is_counter_finding", "needs_reanchor"]
+    list_filter = ["is_deviant", "is_counter_finding", "has_identifying_details", "needs_reanchor"]
+    raw_id_fields = ["study", "source", "created_by"]
+    filter_horizontal = ["speakers", "corroborates"]
+    inlines = [CodingInline]
+
+
+@admin.register(models.Coding)
+class CodingAdmin(admin.ModelAdmin):
+    list_display = ["excerpt", "code", "created_by", "created_at"]
+    raw_id_fields = ["excerpt", "code", "created_by"]
+
+
+@admin.register(models.Memo)
+class MemoAdmin(admin.ModelAdmin):
+    list_display = ["title", "study", "code", "source", "updated_at"]
+    raw_id_fields = ["study", "code", "source", "created_by"]
+
+
+@admin.register(models.CodingAction)
+class CodingActionAdmin(admin.ModelAdmin):
+    list_display = ["kind", "study", "actor", "source", "excerpt_id", "created_at", "undone_at"]
+    raw_id_fields = ["study", "actor", "source"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from interviews.views import fieldwork as views
 
 P = "studies/<int:study_id>/sessions/"
 

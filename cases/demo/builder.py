@@ -58,7 +58,7 @@ from cases.services.people import (
 from cases.services.records import record_create
 from cases.services.studies import research_question_create, study_create
 from interviews.models import Attendance, Session
-from interviews.services import attendance_set, recording_create, session_create
+from interviews.services.fieldwork import attendance_set, recording_create, session_create
 
 DATA_FILE = Path(__file__).with_name("study-003.json")
 DEMO_PASSWORD = "demo-pass-2026"

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Informant, InstrumentVersion, Site, Study, User
 
-from .models import Attendance, Recording, Session
-from .services import NOT_INVITED
+from interviews.models import Attendance, Recording, Session
+from interviews.services.fieldwork import NOT_INVITED
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import add_service_errors, study_view
-
-from . import selectors, services
-from .forms import AttendanceFormSet, RecordingForm, SessionFilterForm, SessionForm
-from .models import Recording, Session
+from interviews import selectors
+from interviews.forms.fieldwork import AttendanceFormSet, RecordingForm, SessionFilterForm, SessionForm
+from interviews.models import Recording, Session
+from interviews.services import fieldwork as services
 
 
 @study_view()

@@ -13,8 +13,7 @@ from cases.models import ConsentRecord, Informant, Study, User
 from cases.services.approvals import sikt_answered
 from cases.services.audit import audit_record
 from cases.services.records import record_create, record_update
-
-from .models import Attendance, Recording, Session
+from interviews.models import Attendance, Recording, Session
 
 
 def _check_sikt_gate(study: Study, status: str) -> None:
