@@ -1,0 +1,232 @@
+"""Excerpts and their codes: the offsets contract and undo.
+
+An excerpt's ``start``/``end`` are Python string indices into its source's
+text, end exclusive; its ``text`` must equal ``source.text[start:end]``. Every
+write checks both, so a forged request cannot store an excerpt that points
+somewhere else than it says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import User
+from cases.services.audit import audit_record
+from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
+
+
+def check_offsets(source: Source, start: int, end: int, text: str) -> None:
+    """Refuse offsets out of range, empty spans and text that does not match the source."""
+    if not isinstance(start, int) or not isinstance(end, int):
+        raise ValidationError(_("The selection's offsets must be whole numbers."))
+    if not 0 <= start < end <= len(source.text):
+        raise ValidationError(_("The selection lies outside the text (0–%(length)d).") % {"length": len(source.text)})
+    if source.text[start:end] != text:
+        raise ValidationError(_("The selected text does not match the source at these offsets. Reload the page and select again."))
+
+
+def speakers_in_range(source: Source, start: int, end: int) -> tuple[list[int], bool]:
+    """The informant ids speaking in ``[start, end)`` and whether anyone unmapped speaks there.
+
+    A turn overlaps the range if it starts before ``end`` and ends after ``start``.
+    Text before the first turn (a preamble) counts as no speaker.
+    """
+    turns = (
+        SpeakerTurn.objects.filter(source=source, start__lt=end, end__gt=start)
+        .select_related("speaker")
+        .only("speaker__role", "speaker__informant_id")
+    )
+    informant_ids: list[int] = []
+    unknown = False
+    for turn in turns:
+        speaker = turn.speaker
+        if speaker.role == SpeakerLabel.Role.INFORMANT and speaker.informant_id:
+            if speaker.informant_id not in informant_ids:
+                informant_ids.append(speaker.informant_id)
+        elif speaker.role == SpeakerLabel.Role.UNIDENTIFIED or (
+            speaker.role == SpeakerLabel.Role.INFORMANT and not speaker.informant_id
+        ):
+            unknown = True
+    return informant_ids, unknown
+
+
+def _derive_speakers(excerpt: Excerpt) -> None:
+    if excerpt.speakers_overridden:
+        return
+    informant_ids, unknown = speakers_in_range(excerpt.source, excerpt.start, excerpt.end)
+    excerpt.speakers.set(informant_ids)
+    if excerpt.has_unknown_speaker != unknown:
+        excerpt.has_unknown_speaker = unknown
+        Excerpt.objects.filter(pk=excerpt.pk).update(has_unknown_speaker=unknown)
+
+
+def _codes_of_study(study_id: int, code_ids: Iterable[int]) -> list[Code]:
+    code_ids = list(dict.fromkeys(int(c) for c in code_ids))
+    codes = list(Code.objects.filter(study_id=study_id, pk__in=code_ids, status=Code.Status.ACTIVE))
+    if len(codes) != len(code_ids):
+        raise ValidationError(_("One of the codes does not exist in this study or is no longer active."))
+    return codes
+
+
+def excerpt_create(
+    *, source: Source, actor: User, start: int, end: int, text: str, code_ids: Iterable[int] = ()
+) -> Excerpt:
+    """Create an excerpt with the given codes.
+
+    Before: ``source`` is a current source of a study the actor may edit.
+    After: the excerpt, its codings, its derived speakers, an undo record and an audit row exist.
+    """
+    if not source.is_current:
+        raise ValidationError(_("This is an old version of the source; code the current version."))
+    check_offsets(source, start, end, text)
+    with transaction.atomic():
+        codes = _codes_of_study(source.study_id, code_ids)
+        excerpt = Excerpt.objects.create(
+            study_id=source.study_id, source=source, start=start, end=end, text=text, created_by=actor
+        )
+        Coding.objects.bulk_create(Coding(excerpt=excerpt, code=code, created_by=actor) for code in codes)
+        _derive_speakers(excerpt)
+        CodingAction.objects.create(
+            study_id=source.study_id, actor=actor, source=source, kind=CodingAction.Kind.EXCERPT_CREATED, excerpt_id=excerpt.pk
+        )
+        audit_record(study=source.study, actor=actor, action="excerpt.created", target=excerpt, label=f"{source.pk}:{start}-{end}",
+                     source=source.pk, codes=[c.pk for c in codes])
+    return excerpt
+
+
+def excerpt_adjust(*, excerpt: Excerpt, actor: User, start: int, end: int, text: str) -> Excerpt:
+    """Move an excerpt's boundaries within its source."""
+    check_offsets(excerpt.source, start, end, text)
+    with transaction.atomic():
+        before = {"start": excerpt.start, "end": excerpt.end}
+        excerpt.start, excerpt.end, excerpt.text, excerpt.needs_reanchor = start, end, text, False
+        excerpt.save(update_fields=["start", "end", "text", "needs_reanchor", "updated_at"])
+        _derive_speakers(excerpt)
+        CodingAction.objects.create(
+            study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.BOUNDARIES_CHANGED,
+            excerpt_id=excerpt.pk, before=before,
+        )
+        audit_record(study=excerpt.study, actor=actor, action="excerpt.adjusted", target=excerpt,
+                     label=f"{excerpt.source_id}:{start}-{end}", before=before)
+    return excerpt
+
+
+def excerpt_code_add(*, excerpt: Excerpt, actor: User, code: Code) -> Coding:
+    if code.study_id != excerpt.study_id or code.status != Code.Status.ACTIVE:
+        raise ValidationError(_("One of the codes does not exist in this study or is no longer active."))
+    with transaction.atomic():
+        coding, created = Coding.objects.get_or_create(excerpt=excerpt, code=code, defaults={"created_by": actor})
+        if created:
+            CodingAction.objects.create(
+                study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.CODE_ADDED,
+                excerpt_id=excerpt.pk, code_id=code.pk,
+            )
+            audit_record(study=excerpt.study, actor=actor, action="excerpt.code_added", target=excerpt, label=code.name, code=code.pk)
+    return coding
+
+
+def excerpt_code_remove(*, excerpt: Excerpt, actor: User, code: Code) -> None:
+    """Remove a code; an excerpt left with no code is deleted (it would be invisible otherwise)."""
+    with transaction.atomic():
+        deleted, _rows = Coding.objects.filter(excerpt=excerpt, code=code).delete()
+        if not deleted:
+            return
+        if not excerpt.codings.exists():
+            _excerpt_delete(excerpt, actor, removed_code=code.pk)
+            return
+        CodingAction.objects.create(
+            study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.CODE_REMOVED,
+            excerpt_id=excerpt.pk, code_id=code.pk,
+        )
+        audit_record(study=excerpt.study, actor=actor, action="excerpt.code_removed", target=excerpt, label=code.name, code=code.pk)
+
+
+def _snapshot(excerpt: Excerpt) -> dict:
+    return {
+        "start": excerpt.start, "end": excerpt.end, "text": excerpt.text,
+        "codes": list(excerpt.codings.values_list("code_id", flat=True)),
+        "memo": excerpt.memo, "condensed_meaning": excerpt.condensed_meaning,
+        "is_deviant": excerpt.is_deviant, "is_counter_finding": excerpt.is_counter_finding,
+        "has_identifying_details": excerpt.has_identifying_details,
+        "speakers": list(excerpt.speakers.values_list("pk", flat=True)) if excerpt.speakers_overridden else None,
+    }
+
+
+def _excerpt_delete(excerpt: Excerpt, actor: User, removed_code: int | None = None) -> None:
+    before = _snapshot(excerpt)
+    if removed_code is not None and removed_code not in before["codes"]:
+        before["codes"].append(removed_code)
+    CodingAction.objects.create(
+        study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.EXCERPT_DELETED,
+        excerpt_id=excerpt.pk, before=before,
+    )
+    audit_record(study=excerpt.study, actor=actor, action="excerpt.deleted", target=excerpt, label=f"{excerpt.source_id}:{excerpt.start}-{excerpt.end}")
+    excerpt.delete()
+
+
+def excerpt_delete(*, excerpt: Excerpt, actor: User) -> None:
+    with transaction.atomic():
+        _excerpt_delete(excerpt, actor)
+
+
+def coding_undo(*, source: Source, actor: User) -> CodingAction | None:
+    """Undo the actor's most recent coding action in ``source``; None when there is nothing to undo."""
+    with transaction.atomic():
+        action = (
+            CodingAction.objects.select_for_update()
+            .filter(source=source, actor=actor, undone_at__isnull=True)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if action is None:
+            return None
+        excerpt = Excerpt.objects.filter(pk=action.excerpt_id, source=source).first()
+        kind = action.kind
+        if kind == CodingAction.Kind.EXCERPT_CREATED and excerpt is not None:
+            excerpt.delete()
+        elif kind == CodingAction.Kind.CODE_ADDED and excerpt is not None:
+            Coding.objects.filter(excerpt=excerpt, code_id=action.code_id).delete()
+            if not excerpt.codings.exists():
+                excerpt.delete()
+        elif kind == CodingAction.Kind.CODE_REMOVED and excerpt is not None:
+            if Code.objects.filter(pk=action.code_id, study_id=source.study_id).exists():
+                Coding.objects.get_or_create(excerpt=excerpt, code_id=action.code_id, defaults={"created_by": actor})
+        elif kind == CodingAction.Kind.BOUNDARIES_CHANGED and excerpt is not None:
+            start, end = action.before["start"], action.before["end"]
+            if 0 <= start < end <= len(source.text):
+                excerpt.start, excerpt.end, excerpt.text = start, end, source.text[start:end]
+                excerpt.save(update_fields=["start", "end", "text", "updated_at"])
+                _derive_speakers(excerpt)
+        elif kind == CodingAction.Kind.EXCERPT_DELETED:
+            _restore(source, actor, action)
+        action.undone_at = timezone.now()
+        action.save(update_fields=["undone_at"])
+        audit_record(study=source.study, actor=actor, action="coding.undone", target=source, label=action.get_kind_display(), undone=kind)
+    return action
+
+
+def _restore(source: Source, actor: User, action: CodingAction) -> None:
+    before = action.before
+    start, end = before["start"], before["end"]
+    if source.text[start:end] != before["text"]:
+        return
+    excerpt = Excerpt.objects.create(
+        study_id=source.study_id, source=source, start=start, end=end, text=before["text"], created_by=actor,
+        memo=before.get("memo", ""), condensed_meaning=before.get("condensed_meaning", ""),
+        is_deviant=before.get("is_deviant", False), is_counter_finding=before.get("is_counter_finding", False),
+        has_identifying_details=before.get("has_identifying_details", False),
+        speakers_overridden=before.get("speakers") is not None,
+    )
+    codes = Code.objects.filter(study_id=source.study_id, pk__in=before.get("codes", []))
+    Coding.objects.bulk_create(Coding(excerpt=excerpt, code=code, created_by=actor) for code in codes)
+    if before.get("speakers") is not None:
+        excerpt.speakers.set(before["speakers"])
+    else:
+        _derive_speakers(excerpt)
+    # Later actions refer to the excerpt by id: point them at the restored one.
+    CodingAction.objects.filter(source=source, excerpt_id=action.excerpt_id).update(excerpt_id=excerpt.pk)
