@@ -41,7 +41,9 @@ from cases.models import (
     Study,
 )
 from cases.permissions import Action, role_allows
-from interviews.models import Recording
+from interviews.models import Memo, Recording, Source, SpeakerLabel, SpeakerTurn
+from interviews.services.codebook import code_create
+from interviews.services.excerpts import excerpt_create
 from tests.conftest import client_for
 from tests.factories import (
     ApprovalFactory,
@@ -197,13 +199,22 @@ def build_world(study: Study) -> SimpleNamespace:
         study=study, email="invited@example.org", role="supervisor", token=f"tok-{study.pk}", invited_by=owner,
         expires_at=dt.datetime(2100, 1, 1, tzinfo=dt.UTC),
     )
+    text = "Moderator: Hva er innovasjon?\nI1: Å fornye organisasjonen.\n"
+    source = Source.objects.create(study=study, session=session, title="S01", text=text, length=len(text), created_by=owner)
+    speaker = SpeakerLabel.objects.create(source=source, label="I1", role=SpeakerLabel.Role.INFORMANT, informant=informant)
+    SpeakerTurn.objects.create(source=source, speaker=speaker, start=30, end=len(text), label_end=34)
+    code = code_create(study=study, actor=owner, name="Fornyelse")
+    child_code = code_create(study=study, actor=owner, name="Organisasjon", parent=code)
+    excerpt = excerpt_create(source=source, actor=owner, start=34, end=58, text=text[34:58], code_ids=[code.pk, child_code.pk])
+    memo = Memo.objects.create(study=study, code=code, title="Om fornyelse", text="Notat", created_by=owner)
     extra = UserFactory()
     membership = Membership.objects.create(study=study, user=extra, role=Membership.Role.CO_RESEARCHER)
     return SimpleNamespace(
         research_question=rq, site=site, group=group, informant=informant, letter=letter, approval=approval,
         condition=condition, file=stored, attribute=attribute, instrument=instrument, version=version, theme=theme,
         question=question, prompt=prompt, session=session, attendance=attendance, recording=recording, report=report,
-        invitation=invitation, membership=membership,
+        invitation=invitation, membership=membership, source=source, speaker=speaker, code=code,
+        child_code=child_code, excerpt=excerpt, memo=memo,
     )
 
 
