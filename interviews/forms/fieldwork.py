@@ -4,7 +4,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Informant, InstrumentVersion, Site, Study, User
-
 from interviews.models import Attendance, Recording, Session
 from interviews.services.fieldwork import NOT_INVITED
 

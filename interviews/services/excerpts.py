@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import User
+from cases.models import Informant, User
 from cases.services.audit import audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
 
@@ -73,6 +73,19 @@ def _codes_of_study(study_id: int, code_ids: Iterable[int]) -> list[Code]:
     return codes
 
 
+def _lock_source(source: Source) -> None:
+    """Hold the source row for the rest of the transaction, so its text cannot change under the offsets.
+
+    Normalisation and new versions take the same lock; if the row changed since
+    ``source`` was loaded, reload it before the offsets are checked.
+    """
+    state = Source.objects.select_for_update().filter(pk=source.pk).values("updated_at", "is_current").first()
+    if state is None:
+        raise ValidationError(_("The source no longer exists."))
+    if state["updated_at"] != source.updated_at or state["is_current"] != source.is_current:
+        source.refresh_from_db()
+
+
 def excerpt_create(
     *, source: Source, actor: User, start: int, end: int, text: str, code_ids: Iterable[int] = ()
 ) -> Excerpt:
@@ -81,10 +94,11 @@ def excerpt_create(
     Before: ``source`` is a current source of a study the actor may edit.
     After: the excerpt, its codings, its derived speakers, an undo record and an audit row exist.
     """
-    if not source.is_current:
-        raise ValidationError(_("This is an old version of the source; code the current version."))
-    check_offsets(source, start, end, text)
     with transaction.atomic():
+        _lock_source(source)
+        if not source.is_current:
+            raise ValidationError(_("This is an old version of the source; code the current version."))
+        check_offsets(source, start, end, text)
         codes = _codes_of_study(source.study_id, code_ids)
         excerpt = Excerpt.objects.create(
             study_id=source.study_id, source=source, start=start, end=end, text=text, created_by=actor
@@ -101,8 +115,9 @@ def excerpt_create(
 
 def excerpt_adjust(*, excerpt: Excerpt, actor: User, start: int, end: int, text: str) -> Excerpt:
     """Move an excerpt's boundaries within its source."""
-    check_offsets(excerpt.source, start, end, text)
     with transaction.atomic():
+        _lock_source(excerpt.source)
+        check_offsets(excerpt.source, start, end, text)
         before = {"start": excerpt.start, "end": excerpt.end}
         excerpt.start, excerpt.end, excerpt.text, excerpt.needs_reanchor = start, end, text, False
         excerpt.save(update_fields=["start", "end", "text", "needs_reanchor", "updated_at"])
@@ -230,3 +245,65 @@ def _restore(source: Source, actor: User, action: CodingAction) -> None:
         _derive_speakers(excerpt)
     # Later actions refer to the excerpt by id: point them at the restored one.
     CodingAction.objects.filter(source=source, excerpt_id=action.excerpt_id).update(excerpt_id=excerpt.pk)
+
+
+def excerpt_update_details(
+    *,
+    excerpt: Excerpt,
+    actor: User,
+    memo: str,
+    condensed_meaning: str,
+    is_deviant: bool,
+    is_counter_finding: bool,
+    has_identifying_details: bool,
+    speakers: Iterable[Informant] | None = None,
+    reset_speakers: bool = False,
+    corroborates: Iterable[Excerpt] | None = None,
+) -> Excerpt:
+    """Save an excerpt's memo, condensed meaning, flags, speakers and corroborations.
+
+    ``speakers`` (informants of the excerpt's study) overrides the speakers derived
+    from the turns only when it differs from the current set; the override then
+    states the speakers fully, so ``has_unknown_speaker`` becomes "no speaker
+    given". ``reset_speakers`` drops the override and derives them again.
+    ``corroborates`` (other excerpts of the same study) replaces the links.
+    ``None`` leaves speakers or corroborations as they are.
+    """
+    with transaction.atomic():
+        excerpt.memo = memo
+        excerpt.condensed_meaning = condensed_meaning
+        excerpt.is_deviant = is_deviant
+        excerpt.is_counter_finding = is_counter_finding
+        excerpt.has_identifying_details = has_identifying_details
+        changed = {"speakers": False, "corroborates": False}
+        if reset_speakers:
+            excerpt.speakers_overridden = False
+        elif speakers is not None:
+            chosen = list(speakers)
+            if any(informant.study_id != excerpt.study_id for informant in chosen):
+                raise ValidationError({"speakers": _("A speaker must be an informant of this study.")})
+            chosen_ids = {informant.pk for informant in chosen}
+            if chosen_ids != set(excerpt.speakers.values_list("pk", flat=True)):
+                excerpt.speakers_overridden = True
+                excerpt.has_unknown_speaker = not chosen_ids
+                excerpt.speakers.set(chosen_ids)
+                changed["speakers"] = True
+        excerpt.full_clean()
+        excerpt.save()
+        if reset_speakers:
+            _derive_speakers(excerpt)
+            changed["speakers"] = True
+        if corroborates is not None:
+            linked = list(corroborates)
+            if any(other.study_id != excerpt.study_id or other.pk == excerpt.pk for other in linked):
+                raise ValidationError({"corroborates": _("Link only other excerpts of this study.")})
+            if {other.pk for other in linked} != set(excerpt.corroborates.values_list("pk", flat=True)):
+                excerpt.corroborates.set(linked)
+                changed["corroborates"] = True
+        audit_record(
+            study=excerpt.study, actor=actor, action="excerpt.details_changed", target=excerpt,
+            label=f"{excerpt.source_id}:{excerpt.start}-{excerpt.end}",
+            flags=[name for name in ("is_deviant", "is_counter_finding", "has_identifying_details") if getattr(excerpt, name)],
+            speakers_overridden=excerpt.speakers_overridden, **changed,
+        )
+    return excerpt

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -91,6 +93,7 @@ def test_themes_questions_prompts_and_rq_badge_through_the_views(researcher_clie
     assert GuidePrompt.objects.get(question=question).text == "Kan du gi et eksempel?"
 
     page = researcher_client.get(version_url(study, version)).content.decode()
+    page = re.sub(r'csrfmiddlewaretoken" value="[^"]+"', "", page[page.index('id="main"') :])  # a token may hold "Q3"
     assert (
         page.index("Innovasjon i praksis")
         < page.index("Q3")

@@ -1,0 +1,141 @@
+"""Reads for the codebook and memos: the code tree from one flat query, memo lists with their targets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+
+from cases.models import Study
+
+from .models import Code, Memo, Source
+
+PATH_SEPARATOR = " > "
+
+
+@dataclass
+class CodeNode:
+    code: Code
+    depth: int
+    path: str
+    parent_path: str
+    children: list[CodeNode] = field(default_factory=list)
+    has_active: bool = False  # the code or one of its descendants is active
+
+    @property
+    def is_active(self) -> bool:
+        return self.code.status == Code.Status.ACTIVE
+
+
+@dataclass
+class CodeTree:
+    roots: list[CodeNode]
+    nodes: list[CodeNode]  # depth-first, in codebook order
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+
+def _order(code: Code) -> tuple:
+    return (code.position, code.name.lower(), code.pk)
+
+
+def build_tree(codes: Iterable[Code]) -> CodeTree:
+    """Arrange a flat list of one study's codes into a tree by ``parent_id``, siblings in codebook order.
+
+    A code whose parent is not in the list is shown at the top level, so no code is ever lost from view.
+    """
+    codes = list(codes)
+    known = {code.pk for code in codes}
+    children: dict[int | None, list[Code]] = {}
+    for code in codes:
+        parent_id = code.parent_id if code.parent_id in known else None
+        children.setdefault(parent_id, []).append(code)
+    for siblings in children.values():
+        siblings.sort(key=_order)
+
+    nodes: list[CodeNode] = []
+    seen: set[int] = set()
+
+    def visit(code: Code, depth: int, parent_path: str) -> CodeNode:
+        seen.add(code.pk)
+        path = f"{parent_path}{PATH_SEPARATOR}{code.name}" if parent_path else code.name
+        node = CodeNode(code=code, depth=depth, path=path, parent_path=parent_path)
+        nodes.append(node)
+        for child in children.get(code.pk, []):
+            if child.pk not in seen:
+                node.children.append(visit(child, depth + 1, path))
+        node.has_active = node.is_active or any(child.has_active for child in node.children)
+        return node
+
+    roots = [visit(code, 0, "") for code in children.get(None, [])]
+    return CodeTree(roots=roots, nodes=nodes)
+
+
+def code_paths(codes: Iterable[Code]) -> dict[int, str]:
+    """Each code's path (``A > B > C``) by id."""
+    return {node.code.pk: node.path for node in build_tree(codes).nodes}
+
+
+def codebook_codes(study: Study) -> QuerySet[Code]:
+    """The study's codes with their RQ, merge target, guide questions and counts, in two queries.
+
+    ``excerpt_count`` counts the excerpts coded with the code; ``informant_count``
+    counts the distinct informants speaking in those excerpts.
+    """
+    return (
+        Code.objects.filter(study=study)
+        .select_related("research_question", "merged_into")
+        .prefetch_related("guide_questions")
+        .annotate(
+            excerpt_count=Count("codings", distinct=True),
+            informant_count=Count("codings__excerpt__speakers", distinct=True),
+        )
+    )
+
+
+def codebook_tree(study: Study) -> CodeTree:
+    return build_tree(codebook_codes(study))
+
+
+def code_choices(study: Study, *, active_only: bool = True, exclude: set[int] | None = None) -> list[tuple[int, str]]:
+    """(id, indented name) for a select, in tree order, from one query."""
+    codes = Code.objects.filter(study=study).only("pk", "name", "parent_id", "position", "status")
+    choices = []
+    for node in build_tree(codes).nodes:
+        if exclude and node.code.pk in exclude:
+            continue
+        if active_only and not node.is_active:
+            continue
+        choices.append((node.code.pk, f"{'— ' * node.depth}{node.code.name}"))
+    return choices
+
+
+def memo_list(study: Study, *, target: str = "") -> QuerySet[Memo]:
+    """The study's memos with their targets; ``target`` is ``study``, ``code-<id>`` or ``source-<id>`` (empty: all)."""
+    memos = Memo.objects.filter(study=study).select_related("code", "source", "created_by")
+    if target == "study":
+        return memos.filter(code__isnull=True, source__isnull=True)
+    if target == "codes":
+        return memos.filter(code__isnull=False)
+    if target == "sources":
+        return memos.filter(source__isnull=False)
+    kind, _sep, pk = target.partition("-")
+    if pk.isdigit() and kind == "code":
+        return memos.filter(code_id=int(pk))
+    if pk.isdigit() and kind == "source":
+        return memos.filter(source_id=int(pk))
+    return memos
+
+
+def memo_target_choices(study: Study) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The codes (tree order) and sources a memo may be about, as ``code-<id>``/``source-<id>`` choices (two queries)."""
+    codes = [(f"code-{pk}", name) for pk, name in code_choices(study, active_only=False)]
+    sources = [
+        (f"source-{source.pk}", str(source))
+        for source in Source.objects.filter(study=study)
+        .only("pk", "title", "version")
+        .order_by("title", "version", "id")
+    ]
+    return codes, sources

@@ -1,0 +1,353 @@
+"""The coding view: read a source, select text, apply codes, adjust excerpts, undo.
+
+Writes come from ``static/js/coding.js`` as ``fetch`` POSTs (header
+``X-Requested-With: fetch``) and get the re-rendered text, margin and code list
+back as one HTML fragment. The same URLs accept plain form posts (the margin's
+buttons work without JavaScript) and then redirect to the coding view. Bad or
+forged input gets 400 and writes nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.models import Study
+from cases.permissions import Action, get_object_in_study
+from cases.views.base import study_view
+from interviews.forms.coding import CodeChoiceForm, ExcerptCreateForm, ExcerptDetailForm, SelectionForm
+from interviews.models import Code, CodingAction, Excerpt, Source
+from interviews.services import excerpts as services
+from interviews.services.codebook import code_create
+from interviews.views import coding_parts as parts
+
+IN_VIVO_MAX_LENGTH = 200
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+
+def _can_undo(request: HttpRequest, source: Source) -> bool:
+    return CodingAction.objects.filter(source=source, actor=request.user, undone_at__isnull=True).exists()
+
+
+def _workspace(request: HttpRequest, study: Study, source: Source, message: str = "") -> dict:
+    """Everything the text, margin and picker need, in a fixed number of queries whatever the excerpt count."""
+    book = parts.codebook(study)
+    rows = parts.excerpt_rows(source, book)
+    can_edit = request.study_can[Action.EDIT.value]
+    used_codes = {code.pk: code for row in rows for code in row["codes"]}
+    return {
+        "study": study,
+        "source": source,
+        "text_html": parts.text_html(source, book, rows=rows),
+        "margin_html": parts.margin_html(rows, can_edit),
+        "excerpt_count": len(rows),
+        "codes": book.active,
+        "colour_codes": list({**used_codes, **{code.pk: code for code in book.active}}.values()),
+        "can_edit": can_edit,
+        "can_undo": can_edit and _can_undo(request, source),
+        "message": message,
+    }
+
+
+def _load_source(study: Study, pk: int) -> Source:
+    return get_object_in_study(Source.objects.select_related("session", "study"), study, pk)
+
+
+def _load_excerpt(study: Study, pk: int) -> Excerpt:
+    return get_object_in_study(Excerpt.objects.select_related("source", "study"), study, pk)
+
+
+def _wants_fragment(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch" or request.headers.get("HX-Request") == "true"
+
+
+@study_view()
+@require_GET
+def coding_view(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    source = _load_source(study, pk)
+    return render(request, "interviews/coding/coding.html", _workspace(request, study, source))
+
+
+# --- answering writes --------------------------------------------------------------------------------------
+
+
+def _done(request: HttpRequest, study: Study, source: Source, message: str, anchor: str = "") -> HttpResponse:
+    """After a write that may touch anything (undo): the whole fragment for ``fetch``, else back to the view."""
+    if _wants_fragment(request):
+        return render(request, "interviews/coding/fragment.html", _workspace(request, study, source, message))
+    messages.success(request, message)
+    return redirect(reverse("coding_view", args=[study.pk, source.pk]) + anchor)
+
+
+def _merged(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(windows):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _changed(
+    request: HttpRequest,
+    study: Study,
+    source: Source,
+    message: str,
+    *,
+    spans: list[tuple[int, int]] = (),
+    upsert: list[int] = (),
+    removed: list[int] = (),
+    codes_changed: bool = False,
+    recorded_action: bool = True,
+) -> HttpResponse:
+    """After a local write: only the lines of text around ``spans`` and the margin items that changed.
+
+    Re-rendering 250,000 characters and 1,000 margin items for every applied
+    code would cost more than the write; the browser swaps these pieces in.
+    """
+    if not _wants_fragment(request):
+        messages.success(request, message)
+        anchor = f"#excerpt-{upsert[0]}" if upsert else ""
+        return redirect(reverse("coding_view", args=[study.pk, source.pk]) + anchor)
+    book = parts.codebook(study)
+    rows = parts.excerpt_rows(source, book, ids=list(upsert)) if upsert else []
+    windows = _merged([parts.line_window(source.text, start, end) for start, end in spans])
+    labels = parts.margin_labels()
+    context = {
+        "study": study,
+        "source": source,
+        "message": message,
+        "can_edit": True,
+        # A write that recorded a coding action can be undone; saves a query on the hot path.
+        "can_undo": recorded_action or _can_undo(request, source),
+        "windows": [(low, high, parts.text_html(source, book, window=(low, high))) for low, high in windows],
+        "items": [(row["id"], parts.margin_item(row, True, labels)) for row in rows],
+        "removed": removed,
+        "codes": book.active if codes_changed else None,
+    }
+    return render(request, "interviews/coding/changes.html", context)
+
+
+def _refused(request: HttpRequest, study: Study, source: Source | None, errors: list[str]) -> HttpResponse:
+    """400 with the reasons; nothing was written."""
+    if _wants_fragment(request) or source is None:
+        return JsonResponse({"errors": errors}, status=400)
+    context = _workspace(request, study, source, "")
+    context["errors"] = errors
+    return render(request, "interviews/coding/coding.html", context, status=400)
+
+
+def _form_errors(form) -> list[str]:
+    return [str(message) for messages_ in form.errors.values() for message in messages_]
+
+
+def _span(start: int, end: int) -> str:
+    return f"{start}–{end}"
+
+
+def _in_vivo_name(text: str) -> str:
+    """The selected words as a code name: one line, no surrounding quotes or punctuation, at most 200 characters."""
+    name = " ".join(text.split()).strip(" \"'«»“”‘’.,;:!?–-")
+    if len(name) > IN_VIVO_MAX_LENGTH:
+        name = name[: IN_VIVO_MAX_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+    return name
+
+
+@study_view(Action.EDIT)
+@require_POST
+def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
+    form = ExcerptCreateForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, study, None, _form_errors(form))
+    data = form.cleaned_data
+    source = _load_source(study, data["source"])
+    code_ids = list(data["code"])
+    try:
+        with transaction.atomic():
+            services.check_offsets(source, data["start"], data["end"], data["text"])
+            if data["in_vivo"]:
+                parent = None
+                if data.get("parent"):
+                    parent = Code.objects.filter(study=study, pk=data["parent"]).first()
+                    if parent is None:
+                        raise ValidationError(_("The parent code does not exist in this study."))
+                name = _in_vivo_name(data["text"])
+                if not name:
+                    raise ValidationError(_("Select some words to name the new code after."))
+                code_ids.append(
+                    code_create(
+                        study=study, actor=request.user, name=name, parent=parent, origin=Code.Origin.IN_VIVO
+                    ).pk
+                )
+            excerpt = services.excerpt_create(
+                source=source,
+                actor=request.user,
+                start=data["start"],
+                end=data["end"],
+                text=data["text"],
+                code_ids=code_ids,
+            )
+    except ValidationError as error:
+        return _refused(request, study, source, error.messages)
+    return _changed(
+        request,
+        study,
+        source,
+        _("Coded %(span)s.") % {"span": _span(excerpt.start, excerpt.end)},
+        spans=[(excerpt.start, excerpt.end)],
+        upsert=[excerpt.pk],
+        codes_changed=data["in_vivo"],
+    )
+
+
+@study_view(Action.EDIT)
+@require_POST
+def excerpt_adjust(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    excerpt = _load_excerpt(study, pk)
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, study, excerpt.source, _form_errors(form))
+    data = form.cleaned_data
+    before = (excerpt.start, excerpt.end)
+    try:
+        services.excerpt_adjust(
+            excerpt=excerpt, actor=request.user, start=data["start"], end=data["end"], text=data["text"]
+        )
+    except ValidationError as error:
+        return _refused(request, study, excerpt.source, error.messages)
+    return _changed(
+        request,
+        study,
+        excerpt.source,
+        _("Excerpt now spans %(span)s.") % {"span": _span(excerpt.start, excerpt.end)},
+        spans=[before, (excerpt.start, excerpt.end)],
+        upsert=[excerpt.pk],
+    )
+
+
+def _posted_code(request: HttpRequest, study: Study) -> tuple[Code | None, list[str]]:
+    form = CodeChoiceForm(request.POST)
+    if not form.is_valid():
+        return None, _form_errors(form)
+    code = Code.objects.filter(study=study, pk=form.cleaned_data["code"]).first()
+    if code is None:
+        return None, [_("That code does not exist in this study.")]
+    return code, []
+
+
+@study_view(Action.EDIT)
+@require_POST
+def excerpt_code_add(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    excerpt = _load_excerpt(study, pk)
+    code, errors = _posted_code(request, study)
+    if code is None:
+        return _refused(request, study, excerpt.source, errors)
+    try:
+        services.excerpt_code_add(excerpt=excerpt, actor=request.user, code=code)
+    except ValidationError as error:
+        return _refused(request, study, excerpt.source, error.messages)
+    return _changed(
+        request,
+        study,
+        excerpt.source,
+        _("Applied “%(code)s”.") % {"code": code.name},
+        spans=[(excerpt.start, excerpt.end)],
+        upsert=[excerpt.pk],
+    )
+
+
+@study_view(Action.EDIT)
+@require_POST
+def excerpt_code_remove(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    excerpt = _load_excerpt(study, pk)
+    code, errors = _posted_code(request, study)
+    if code is None:
+        return _refused(request, study, excerpt.source, errors)
+    services.excerpt_code_remove(excerpt=excerpt, actor=request.user, code=code)
+    still_there = Excerpt.objects.filter(pk=excerpt.pk).exists()
+    return _changed(
+        request,
+        study,
+        excerpt.source,
+        _("Removed “%(code)s”.") % {"code": code.name},
+        spans=[(excerpt.start, excerpt.end)],
+        upsert=[excerpt.pk] if still_there else [],
+        removed=[] if still_there else [excerpt.pk],
+    )
+
+
+@study_view(Action.EDIT)
+@require_POST
+def excerpt_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    excerpt = _load_excerpt(study, pk)
+    source, pk, bounds = excerpt.source, excerpt.pk, (excerpt.start, excerpt.end)
+    services.excerpt_delete(excerpt=excerpt, actor=request.user)
+    return _changed(
+        request,
+        study,
+        source,
+        _("Deleted the excerpt %(span)s.") % {"span": _span(*bounds)},
+        spans=[bounds],
+        removed=[pk],
+    )
+
+
+@study_view(Action.EDIT)
+@require_POST
+def coding_undo(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    source = _load_source(study, pk)
+    action = services.coding_undo(source=source, actor=request.user)
+    if action is None:
+        message = _("Nothing to undo.")
+    else:
+        message = _("Undone: %(action)s.") % {"action": action.get_kind_display()}
+    return _done(request, study, source, message)
+
+
+@study_view(Action.EDIT)
+def excerpt_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    """GET: the details form (a panel for ``fetch``, else a page). POST: save it."""
+    excerpt = _load_excerpt(study, pk)
+    form = ExcerptDetailForm(request.POST if request.method == "POST" else None, instance=excerpt, study=study)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.excerpt_update_details(
+                excerpt=excerpt,
+                actor=request.user,
+                memo=data["memo"],
+                condensed_meaning=data["condensed_meaning"],
+                is_deviant=data["is_deviant"],
+                is_counter_finding=data["is_counter_finding"],
+                has_identifying_details=data["has_identifying_details"],
+                speakers=data["speakers"],
+                reset_speakers="reset_speakers" in request.POST,
+                corroborates=data["corroborates"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _changed(
+                request,
+                study,
+                excerpt.source,
+                _("Saved the excerpt's details."),
+                upsert=[excerpt.pk],
+                recorded_action=False,
+            )
+    template = (
+        "interviews/coding/excerpt_detail_form.html"
+        if _wants_fragment(request)
+        else "interviews/coding/excerpt_detail.html"
+    )
+    context = {"study": study, "excerpt": excerpt, "source": excerpt.source, "form": form}
+    return render(request, template, context, status=400 if form.is_bound else 200)

@@ -1,0 +1,224 @@
+"""The coding view's parts, built in Python rather than templates: they repeat a thousand times per page.
+
+Reads use ``values()`` rows and a fixed number of queries whatever the number
+of excerpts. Every piece of user text goes through ``escape()``; the markup
+around it is ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from cases.models import Study
+from interviews.highlight import Mark, TurnMark, render_segments, segments
+from interviews.models import Code, Coding, Excerpt, Source, SpeakerLabel, SpeakerTurn
+
+PATH_SEPARATOR = " › "
+ROW_FIELDS = (
+    "id",
+    "start",
+    "end",
+    "text",
+    "memo",
+    "condensed_meaning",
+    "is_deviant",
+    "is_counter_finding",
+    "has_identifying_details",
+    "has_unknown_speaker",
+    "speakers_overridden",
+    "needs_reanchor",
+)
+
+
+@dataclass
+class Codebook:
+    """The study's codes with their paths; ``active`` in tree order for the picker."""
+
+    by_id: dict[int, Code]
+    active: list[Code] = field(default_factory=list)
+
+
+def codebook(study: Study) -> Codebook:
+    """All codes of the study in one query, each given ``.path`` ("RQ1 › Kjennskap til innovasjon")."""
+    codes = list(
+        Code.objects.filter(study=study).only("id", "parent_id", "name", "colour", "status", "shortcut", "position")
+    )
+    by_id = {code.pk: code for code in codes}
+    children: dict[int | None, list[Code]] = {}
+    for code in codes:
+        children.setdefault(code.parent_id if code.parent_id in by_id else None, []).append(code)
+    ordered: list[Code] = []
+    stack: list[tuple[Code, str]] = [(code, "") for code in reversed(children.get(None, []))]
+    while stack:
+        code, prefix = stack.pop()
+        code.path = prefix + code.name
+        ordered.append(code)
+        stack.extend((child, code.path + PATH_SEPARATOR) for child in reversed(children.get(code.pk, [])))
+    return Codebook(by_id=by_id, active=[code for code in ordered if code.status == Code.Status.ACTIVE])
+
+
+def excerpt_rows(source: Source, book: Codebook, *, ids: list[int] | None = None) -> list[dict]:
+    """The source's excerpts (or those of ``ids``) in source order, with codes, speakers and corroborations: 4 queries."""
+    excerpts = Excerpt.objects.filter(source=source)
+    in_scope = Q(excerpt__source=source)
+    if ids is not None:
+        excerpts = excerpts.filter(pk__in=ids)
+        in_scope = Q(excerpt_id__in=ids)
+    rows = list(excerpts.order_by("start", "end", "id").values(*ROW_FIELDS))
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        row["codes"], row["speakers"], row["corroborations"] = [], [], 0
+    for excerpt_id, code_id in Coding.objects.filter(in_scope).values_list("excerpt_id", "code_id"):
+        if code_id in book.by_id:
+            by_id[excerpt_id]["codes"].append(book.by_id[code_id])
+    speakers = Excerpt.speakers.through.objects.filter(in_scope).order_by("informant__code")
+    for excerpt_id, informant_code in speakers.values_list("excerpt_id", "informant__code"):
+        by_id[excerpt_id]["speakers"].append(informant_code)
+    links = Excerpt.corroborates.through.objects.filter(
+        Q(from_excerpt__source=source) if ids is None else Q(from_excerpt_id__in=ids)
+    )
+    for (excerpt_id,) in links.values_list("from_excerpt_id"):
+        by_id[excerpt_id]["corroborations"] += 1
+    for row in rows:
+        row["codes"].sort(key=lambda code: code.path)
+    return rows
+
+
+# --- the text ----------------------------------------------------------------------------------------------
+
+
+def speaker_name(label: SpeakerLabel) -> str:
+    if label.role == SpeakerLabel.Role.INFORMANT and label.informant_id:
+        return f"{label.label} → {label.informant.code}"
+    return f"{label.label} → {label.get_role_display()}"
+
+
+def line_window(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whole lines around ``[start, end)``: line starts are always segment boundaries."""
+    low = text.rfind("\n", 0, start) + 1
+    if end >= len(text) or text[end - 1] == "\n":
+        return low, min(end, len(text))
+    newline = text.find("\n", end)
+    return low, len(text) if newline == -1 else newline + 1
+
+
+def text_html(
+    source: Source, book: Codebook, *, rows: list[dict] | None = None, window: tuple[int, int] | None = None
+) -> SafeString:
+    """The highlighted text, or only the spans of ``window`` (whole lines).
+
+    One query for the turns, plus two for the excerpts unless ``rows`` (all of them, from
+    :func:`excerpt_rows`) are given.
+    """
+    low, high = window or (0, len(source.text))
+    if rows is None:
+        excerpts = Excerpt.objects.filter(source=source, start__lt=high, end__gt=low).order_by()
+        codings = Coding.objects.filter(excerpt__source=source, excerpt__start__lt=high, excerpt__end__gt=low)
+        codes: dict[int, list[Code]] = {}
+        for excerpt_id, code_id in codings.values_list("excerpt_id", "code_id"):
+            if code_id in book.by_id:
+                codes.setdefault(excerpt_id, []).append(book.by_id[code_id])
+        rows = [
+            {"id": pk, "start": start, "end": end, "codes": sorted(codes.get(pk, []), key=lambda code: code.path)}
+            for pk, start, end in excerpts.values_list("id", "start", "end")
+        ]
+    marks = [Mark(row["id"], row["start"], row["end"], tuple(code.pk for code in row["codes"])) for row in rows]
+    turns = (
+        SpeakerTurn.objects.filter(source=source, start__lt=high, end__gt=low)
+        .select_related("speaker__informant")
+        .only("id", "start", "end", "label_end", "speaker__label", "speaker__role", "speaker__informant__code")
+    )
+    turn_marks = [TurnMark(turn.pk, turn.start, turn.end, turn.label_end, speaker_name(turn.speaker)) for turn in turns]
+    return render_segments(source.text, segments(source.text, marks, turn_marks, window=(low, high)))
+
+
+# --- the margin --------------------------------------------------------------------------------------------
+
+
+def margin_labels() -> dict[str, str]:
+    words = {
+        "show": _("Show in the text"),
+        "unknown": _("Someone not mapped to an informant speaks here"),
+        "overridden": _("Speakers set by hand"),
+        "deviant": _("deviant"),
+        "counter": _("counter-finding"),
+        "identifying": _("identifying"),
+        "reanchor": _("re-anchor"),
+        "corroborations": _("Corroborations"),
+        "details_title": _("Memo, meaning, flags, speakers"),
+        "details": _("Details"),
+        "delete": _("Delete excerpt"),
+        "meaning": _("Meaning"),
+    }
+    labels = {key: escape(value) for key, value in words.items()}
+    labels["remove"] = _("Remove the code %(name)s")  # escaped after formatting
+    return labels
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters, escaped (``Truncator`` is too slow for a thousand items per page)."""
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def margin_item(row: dict, can_edit: bool, labels: dict[str, str]) -> SafeString:
+    pk, start, end = row["id"], row["start"], row["end"]
+    out = [
+        f'<li class="list-group-item margin-item px-2 py-1" id="excerpt-{pk}" data-excerpt="{pk}" data-key="{start} {end}">'
+        '<div class="d-flex align-items-center gap-1 flex-wrap">'
+        f'<button type="button" class="btn btn-link btn-sm p-0 margin-jump" data-jump="{pk}" title="{labels["show"]}">'
+        f"{start}–{end}</button>"
+    ]
+    out += [f'<span class="badge text-bg-secondary">{escape(code)}</span>' for code in row["speakers"]]
+    if row["has_unknown_speaker"]:
+        out.append(f'<span class="badge text-bg-light border" title="{labels["unknown"]}">?</span>')
+    if row["speakers_overridden"]:
+        out.append(f'<i class="bi bi-person-check small" title="{labels["overridden"]}"></i>')
+    if row["is_deviant"]:
+        out.append(f'<span class="badge text-bg-warning">{labels["deviant"]}</span>')
+    if row["is_counter_finding"]:
+        out.append(f'<span class="badge text-bg-danger">{labels["counter"]}</span>')
+    if row["has_identifying_details"]:
+        out.append(f'<span class="badge text-bg-dark">{labels["identifying"]}</span>')
+    if row["needs_reanchor"]:
+        out.append(f'<span class="badge text-bg-danger">{labels["reanchor"]}</span>')
+    if row["corroborations"]:
+        out.append(
+            f'<span class="badge text-bg-info" title="{labels["corroborations"]}">'
+            f'<i class="bi bi-link-45deg"></i> {row["corroborations"]}</span>'
+        )
+    if can_edit:
+        out.append(
+            '<span class="ms-auto d-flex gap-1">'
+            f'<button type="button" class="btn btn-outline-secondary btn-sm py-0 px-1" data-action="detail" title="{labels["details_title"]}">'
+            f'<i class="bi bi-pencil"></i><span class="visually-hidden">{labels["details"]}</span></button>'
+            f'<button type="button" class="btn btn-outline-danger btn-sm py-0 px-1" data-action="delete" title="{labels["delete"]}">'
+            f'<i class="bi bi-trash"></i><span class="visually-hidden">{labels["delete"]}</span></button></span>'
+        )
+    out.append('</div><div class="margin-codes">')
+    for code in row["codes"]:
+        out.append(f'<span class="badge code-badge" data-code="{code.pk}">{escape(code.path)}')
+        if can_edit:
+            out.append(
+                f' <button type="button" class="btn-close code-remove" data-action="remove" data-code-id="{code.pk}"'
+                f' aria-label="{escape(labels["remove"] % {"name": code.name})}"></button>'
+            )
+        out.append("</span>")
+    out.append(f'</div><div class="small text-body-secondary margin-text">{_cut(row["text"], 140)}</div>')
+    if row["condensed_meaning"]:
+        meaning = _cut(row["condensed_meaning"], 160)
+        out.append(f'<div class="small"><span class="text-body-secondary">{labels["meaning"]}:</span> {meaning}</div>')
+    if row["memo"]:
+        out.append(f'<div class="small margin-memo"><i class="bi bi-sticky"></i> {_cut(row["memo"], 200)}</div>')
+    out.append("</li>")
+    # Every value above is escaped or a number; the tags are ours.
+    return mark_safe("".join(out))  # noqa: S308
+
+
+def margin_html(rows: list[dict], can_edit: bool) -> SafeString:
+    labels = margin_labels()
+    return mark_safe("".join(margin_item(row, can_edit, labels) for row in rows))  # noqa: S308  (items are safe)

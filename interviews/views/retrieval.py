@@ -1,0 +1,172 @@
+"""Retrieval, the code matrix and code co-occurrence: read-only pages and their CSV exports."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from cases.models import AttributeDefinition, Study
+from cases.views.base import study_view
+from interviews import selectors_analysis as selectors
+from interviews.forms.retrieval import MatrixForm, RetrievalFilterForm
+
+PAGE_SIZE = 50
+EXPORT_CHUNK = 1000
+
+
+def _csv_response(filename: str, rows: Iterable[list]) -> HttpResponse:
+    """UTF-8 with a byte-order mark, so Excel opens æøå correctly."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    csv.writer(response).writerows(rows)
+    return response
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _retrieval_form(request: HttpRequest, study: Study) -> tuple[RetrievalFilterForm, selectors.RetrievalLookups]:
+    lookups = selectors.retrieval_lookups(study)
+    return RetrievalFilterForm(request.GET or None, lookups=lookups), lookups
+
+
+@study_view()
+def retrieval(request: HttpRequest, study: Study) -> HttpResponse:
+    form, lookups = _retrieval_form(request, study)
+    valid = form.is_valid() if form.is_bound else True
+    page = None
+    if valid:
+        chosen = form.to_filter() if form.is_bound else selectors.RetrievalFilter()
+        page = Paginator(selectors.retrieval_excerpts(study, chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = selectors.attach_codes_and_speakers(page.object_list, lookups)
+    return render(
+        request,
+        "interviews/retrieval/retrieval.html",
+        {
+            "study": study,
+            "form": form,
+            "page": page,
+            "chosen_code": form.chosen_code if form.is_bound else None,
+            "has_codes": bool(lookups.tree.codes),
+            "filtered": form.is_bound and bool(_query_without_page(request)),
+            "query": _query_without_page(request),
+        },
+        status=200 if valid else 400,
+    )
+
+
+@study_view()
+def retrieval_export(request: HttpRequest, study: Study) -> HttpResponse:
+    form, lookups = _retrieval_form(request, study)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(
+            _("The filter is not valid: %(errors)s") % {"errors": form.errors.as_text()},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    chosen = form.to_filter() if form.is_bound else selectors.RetrievalFilter()
+    excerpts = selectors.retrieval_excerpts(study, chosen)
+
+    def rows() -> Iterator[list]:
+        yield [_("Codes"), _("Excerpt"), _("Source"), _("Session"), _("Speakers"), _("Groups"), _("Flags"), _("Memo")]
+        chunk: list = []
+        for excerpt in excerpts.iterator(chunk_size=EXPORT_CHUNK):
+            chunk.append(excerpt)
+            if len(chunk) == EXPORT_CHUNK:
+                yield from _export_rows(chunk, lookups)
+                chunk = []
+        yield from _export_rows(chunk, lookups)
+
+    return _csv_response(f"retrieval-study-{study.pk}.csv", rows())
+
+
+def _export_rows(excerpts: list, lookups: selectors.RetrievalLookups) -> Iterator[list]:
+    for excerpt in selectors.attach_codes_and_speakers(excerpts, lookups):
+        session = excerpt.source.session
+        yield [
+            "; ".join(code.path for code in excerpt.code_list),
+            excerpt.text,
+            str(excerpt.source),
+            session.code if session else "",
+            ", ".join(informant.code for informant in excerpt.speaker_list),
+            ", ".join(group.label for group in excerpt.group_list),
+            ", ".join(excerpt.flag_list),
+            excerpt.memo,
+        ]
+
+
+def _matrix(request: HttpRequest, study: Study) -> tuple[MatrixForm, selectors.Matrix | None]:
+    attributes = list(AttributeDefinition.objects.filter(study=study))
+    form = MatrixForm(request.GET, attributes=attributes)
+    if not form.is_valid():
+        return form, None
+    by, attribute = form.columns()
+    return form, selectors.code_matrix(study, by=by, attribute=attribute, rollup=form.cleaned_data["rollup"])
+
+
+@study_view()
+def code_matrix(request: HttpRequest, study: Study) -> HttpResponse:
+    form, matrix = _matrix(request, study)
+    return render(
+        request,
+        "interviews/retrieval/matrix.html",
+        {"study": study, "form": form, "matrix": matrix, "query": request.GET.urlencode()},
+        status=200 if matrix is not None else 400,
+    )
+
+
+@study_view()
+def code_matrix_export(request: HttpRequest, study: Study) -> HttpResponse:
+    form, matrix = _matrix(request, study)
+    if matrix is None:
+        return HttpResponse(
+            _("The choice of columns is not valid: %(errors)s") % {"errors": form.errors.as_text()},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+
+    def rows() -> Iterator[list]:
+        header = [_("Code")]
+        for column in [*matrix.columns, selectors.MatrixColumn("total", _("Total"))]:
+            header += [
+                _("%(column)s: excerpts") % {"column": column.label},
+                _("%(column)s: informants") % {"column": column.label},
+            ]
+        yield header
+        for row in matrix.rows:
+            yield [row.code.path] + [n for cell in [*row.cells, row.total] for n in (cell.excerpts, cell.informants)]
+        yield [_("All codes")] + [
+            n for cell in [*matrix.totals, matrix.grand_total] for n in (cell.excerpts, cell.informants)
+        ]
+
+    return _csv_response(f"code-matrix-study-{study.pk}.csv", rows())
+
+
+@study_view()
+def code_cooccurrence(request: HttpRequest, study: Study) -> HttpResponse:
+    return render(
+        request,
+        "interviews/retrieval/cooccurrence.html",
+        {"study": study, "rows": selectors.code_cooccurrence(study)},
+    )
+
+
+@study_view()
+def code_cooccurrence_export(request: HttpRequest, study: Study) -> HttpResponse:
+    matrix = selectors.code_cooccurrence(study)
+
+    def rows() -> Iterator[list]:
+        yield [_("Code"), *[row.code.path for row in matrix]]
+        for row in matrix:
+            yield [row.code.path, *row.counts]
+
+    return _csv_response(f"code-cooccurrence-study-{study.pk}.csv", rows())

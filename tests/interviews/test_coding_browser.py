@@ -1,0 +1,111 @@
+"""The coding view in headless Chromium: a mouse selection after an emoji maps to exact Python offsets."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from interviews.models import Excerpt
+from tests.e2e.conftest import browser, page  # noqa: F401  (fixtures)
+from tests.factories import InformantFactory, StudyFactory, UserFactory
+from tests.interviews.coding_helpers import make_code, make_source
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TEXT = "Moderator: Hva tenker dere? 😀🇳🇴\nI1: Vi lærer av hverandre & <deler> hver dag.\nI2: Ja, æøå.\n"
+SENTENCE = "Vi lærer av hverandre & <deler> hver dag."
+
+# The bounding box of the characters [from, to) of the source, counted in code points.
+RECT_JS = """([from, to]) => {
+  const root = document.getElementById('coding-text');
+  const find = (index) => {
+    for (const span of root.querySelectorAll('[data-start]')) {
+      const chars = Array.from(span.textContent);
+      const start = Number(span.dataset.start);
+      if (index >= start && index <= start + chars.length) {
+        return [span.firstChild, chars.slice(0, index - start).join('').length];
+      }
+    }
+  };
+  const range = document.createRange();
+  range.setStart(...find(from));
+  range.setEnd(...find(to));
+  const rects = range.getClientRects();
+  const first = rects[0], last = rects[rects.length - 1];
+  return {x0: first.left + 1, y0: first.top + first.height / 2, x1: last.right - 1, y1: last.top + last.height / 2};
+}"""
+
+
+def log_in(tab, email: str) -> None:
+    tab.goto(reverse("login"))
+    tab.fill("#id_username", email)
+    tab.fill("#id_password", "Lang-passord-2026")
+    tab.locator("#main").get_by_role("button", name="Log in", exact=True).click()
+    tab.wait_for_load_state("domcontentloaded")
+
+
+def test_select_with_the_mouse_apply_a_shortcut_and_undo(page):  # noqa: F811
+    user = UserFactory(email="koder@uni.no", full_name="Kari Koder", password="Lang-passord-2026")
+    study = StudyFactory(created_by=user)
+    source = make_source(study, TEXT, informants={"I1": InformantFactory(study=study, code="K1")})
+    code = make_code(study, "Læring", shortcut="1", colour="#2a9d8f")
+    assert TEXT.index(SENTENCE) != TEXT.encode("utf-16-le").find(SENTENCE.encode("utf-16-le")) // 2
+
+    log_in(page, "koder@uni.no")
+    page.goto(reverse("coding_view", args=[study.pk, source.pk]))
+    start = TEXT.index(SENTENCE)
+    box = page.evaluate(RECT_JS, [start, start + len(SENTENCE)])
+    page.mouse.move(box["x0"], box["y0"])
+    page.mouse.down()
+    page.mouse.move(box["x1"], box["y1"], steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => !document.getElementById('apply-codes').disabled")
+    page.keyboard.press("1")
+    page.wait_for_selector("#coding-text .hl")
+
+    excerpt = Excerpt.objects.get()
+    assert (excerpt.start, excerpt.end, excerpt.text) == (start, start + len(SENTENCE), SENTENCE)
+    assert list(excerpt.codes.all()) == [code]
+    assert page.locator("#coding-text .hl").all_inner_texts() == [SENTENCE]
+    assert page.locator(f"#excerpt-{excerpt.pk} .code-badge").inner_text().startswith("Læring")
+    assert page.locator(f"#excerpt-{excerpt.pk}").get_by_text("K1").is_visible()
+    # The code colour reached the highlight through the constructed stylesheet.
+    colour = page.eval_on_selector("#coding-text .hl", "el => getComputedStyle(el).getPropertyValue('--code').trim()")
+    assert colour == "#2a9d8f"
+    assert page.evaluate("() => document.getElementById('coding-text').textContent") == TEXT
+
+    # Delete from the margin: the line's spans and the item are swapped out in place.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#excerpt-{excerpt.pk} [data-action=delete]").click()
+    page.wait_for_selector("#coding-text .hl", state="detached")
+    assert not Excerpt.objects.exists() and page.locator(".margin-item").count() == 0
+    assert page.locator("#coding-count").inner_text() == "0"
+    assert page.evaluate("() => document.getElementById('coding-text').textContent") == TEXT
+
+    # Ctrl+Z restores it (the whole workspace comes back).
+    page.locator("#coding-text").focus()
+    page.keyboard.press("Control+z")
+    page.wait_for_selector("#coding-text .hl")
+    restored = Excerpt.objects.get()
+    assert (restored.start, restored.text) == (start, SENTENCE)
+    assert page.locator("#coding-text .hl").all_inner_texts() == [SENTENCE]
+    assert page.locator(".margin-item").count() == 1
+
+
+def test_keyboard_selection_and_in_vivo_code(page):  # noqa: F811
+    user = UserFactory(email="tast@uni.no", full_name="Tor Tast", password="Lang-passord-2026")
+    study = StudyFactory(created_by=user)
+    source = make_source(study, TEXT)
+
+    log_in(page, "tast@uni.no")
+    page.goto(reverse("coding_view", args=[study.pk, source.pk]))
+    page.locator("#coding-text").focus()
+    for _ in range(len("Moderator")):
+        page.keyboard.press("Shift+ArrowRight")
+    page.wait_for_function("() => !document.getElementById('in-vivo').disabled")
+    page.keyboard.press("n")
+    page.wait_for_selector("#coding-text .hl")
+    excerpt = Excerpt.objects.get()
+    assert (excerpt.start, excerpt.end, excerpt.text) == (0, 9, "Moderator")
+    assert [c.name for c in excerpt.codes.all()] == ["Moderator"]
+    assert page.locator("#coding-codes .code-option").inner_text().strip() == "Moderator"

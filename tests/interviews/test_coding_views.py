@@ -1,0 +1,417 @@
+"""The coding view and its writes: offsets checked, forged input refused, escaping, query count, roles."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from cases.models import AuditEvent
+from interviews.models import Code, Coding, CodingAction, Excerpt
+from interviews.services.excerpts import excerpt_create
+from tests.factories import InformantFactory, StudyFactory
+from tests.interviews.coding_helpers import make_code, make_excerpt, make_source
+
+pytestmark = pytest.mark.django_db
+
+FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
+TRANSCRIPT = (
+    "Moderator: Hva betyr innovasjon for dere?\n"
+    "I1: Det er når vi finner nye måter å jobbe på 😀 sammen med kundene.\n"
+    "I2: Jeg tror noen ikke helt ser konsekvensen av det.\n"
+    "Moderator: Kan du si mer?\n"
+    "I2: Vi må lære av hverandre & dele <erfaringer>.\n"
+)
+SENTENCE = "Jeg tror noen ikke helt ser konsekvensen av det."
+XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
+
+
+@pytest.fixture
+def informants(study):
+    return {"I1": InformantFactory(study=study, code="K1"), "I2": InformantFactory(study=study, code="K2")}
+
+
+@pytest.fixture
+def source(study, informants):
+    return make_source(study, TRANSCRIPT, informants=informants)
+
+
+@pytest.fixture
+def codes(study):
+    rq = make_code(study, "RQ1", origin=Code.Origin.GUIDE)
+    return {
+        "rq": rq,
+        "kjennskap": make_code(study, "Kjennskap til innovasjon", parent=rq, shortcut="1", colour="#457b9d"),
+        "læring": make_code(study, "Læring", parent=rq, shortcut="2"),
+        "dropped": make_code(study, "Gammel kode", status=Code.Status.DROPPED),
+    }
+
+
+def create_url(study):
+    return reverse("excerpt_create", args=[study.pk])
+
+
+def selection(source, text: str, **extra) -> dict:
+    start = source.text.index(text)
+    return {"source": source.pk, "start": start, "end": start + len(text), "text": text, **extra}
+
+
+def text_of(markup: str) -> str:
+    """What the browser shows in #coding-text: the spans' text."""
+    inner = re.search(r'id="coding-text"[^>]*>(.*?)</div>', markup, re.S).group(1)
+    return html.unescape(re.sub(r"<[^>]*>", "", inner))
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+def test_coding_view_shows_text_turns_highlights_margin_and_picker(researcher_client, study, source, codes):
+    excerpt = make_excerpt(
+        source, source.text.index(SENTENCE), source.text.index(SENTENCE) + len(SENTENCE), codes["læring"]
+    )
+    excerpt.memo = "Viktig sitat"
+    excerpt.save()
+    response = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert text_of(body) == TRANSCRIPT
+    assert f'data-excerpts="{excerpt.pk}"' in body
+    assert 'class="turn-label turn-start"' in body and 'data-speaker="I2 → K2"' in body
+    assert f'id="excerpt-{excerpt.pk}"' in body and "Viktig sitat" in body and "RQ1 › Læring" in body
+    # The picker lists active codes with their paths, shortcuts and colours, not dropped ones.
+    assert 'data-path="rq1 › kjennskap til innovasjon"' in body and "<kbd>1</kbd>" in body
+    assert 'data-code-colour="#457b9d"' in body
+    assert "Gammel kode" not in body
+    assert 'id="code-search"' in body and 'id="undo"' in body
+    assert "js/coding.js" in body and "<script>" not in body.replace("<script src=", "")
+
+
+def test_empty_source_says_what_to_do(researcher_client, study, source):
+    body = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode()
+    assert "Nothing coded yet. Select a sentence" in body
+    assert "No active codes yet." in body
+
+
+def test_supervisor_reads_without_picker_or_buttons(supervisor_client, study, source, codes):
+    make_excerpt(source, 0, 10, codes["læring"])
+    response = supervisor_client.get(reverse("coding_view", args=[study.pk, source.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200 and 'data-can-edit="0"' in body and "Read only" in body
+    assert 'id="code-search"' not in body and 'id="undo"' not in body
+    assert 'data-action="delete"' not in body and 'data-action="remove"' not in body
+    assert "RQ1 › Læring" in body
+
+
+def test_supervisor_cannot_write(supervisor_client, study, source, codes):
+    excerpt = make_excerpt(source, 0, 10, codes["læring"])
+    assert (
+        supervisor_client.post(create_url(study), selection(source, SENTENCE, code=codes["læring"].pk)).status_code
+        == 403
+    )
+    assert supervisor_client.post(reverse("excerpt_delete", args=[study.pk, excerpt.pk])).status_code == 403
+    assert supervisor_client.get(reverse("excerpt_detail", args=[study.pk, excerpt.pk])).status_code == 403
+    assert Excerpt.objects.count() == 1
+
+
+def test_other_studies_source_is_404(outsider_client, researcher_client, study, source, outsider):
+    assert outsider_client.get(reverse("coding_view", args=[study.pk, source.pk])).status_code == 404
+    other = StudyFactory()
+    other_source = make_source(other, "Annen tekst")
+    assert researcher_client.get(reverse("coding_view", args=[study.pk, other_source.pk])).status_code == 404
+
+
+def test_query_count_does_not_grow_with_excerpts(researcher_client, study, source, codes, django_assert_num_queries):
+    def fill(count: int) -> None:
+        Excerpt.objects.all().delete()
+        length = len(source.text)
+        for index in range(count):
+            start = (index * 7) % (length - 20)
+            excerpt = make_excerpt(source, start, start + 5 + index % 15, codes["læring"], codes["kjennskap"])
+            excerpt.speakers.add(*study.informants.all())
+        first, second = Excerpt.objects.order_by("id")[:2]
+        first.corroborates.add(second)
+
+    url = reverse("coding_view", args=[study.pk, source.pk])
+    fill(3)
+    researcher_client.get(url)  # session warm-up
+    with django_assert_num_queries(11) as three:
+        assert researcher_client.get(url).status_code == 200
+    fill(60)
+    with django_assert_num_queries(11) as sixty:
+        response = researcher_client.get(url)
+    assert response.content.decode().count('class="list-group-item margin-item') == 60
+    assert len(three.captured_queries) == len(sixty.captured_queries)
+
+
+# --- creating excerpts ------------------------------------------------------------------------------------
+
+
+def test_apply_codes_to_a_selection(researcher_client, study, source, codes, informants):
+    response = researcher_client.post(
+        create_url(study), selection(source, SENTENCE, code=[codes["læring"].pk, codes["kjennskap"].pk]), **FETCH
+    )
+    assert response.status_code == 200
+    excerpt = Excerpt.objects.get()
+    assert excerpt.text == SENTENCE == source.text[excerpt.start : excerpt.end]
+    assert set(excerpt.codes.all()) == {codes["læring"], codes["kjennskap"]}
+    assert list(excerpt.speakers.all()) == [informants["I2"]]
+    body = response.content.decode()
+    # The answer carries only the changed line of text, the new margin item and the toolbar.
+    assert "<html" not in body and 'data-target="coding-toolbar"' in body and "Coded " in body
+    assert 'data-target="coding-text"' not in body and 'data-target="coding-codes"' not in body
+    assert f'<template data-margin-item="{excerpt.pk}"><li class="list-group-item margin-item' in body
+    ((low, high, spans),) = re.findall(r'<template data-text-window="(\d+) (\d+)">(.*?)</template>', body, re.S)
+    line = f"I2: {SENTENCE}\n"
+    assert (int(low), int(high)) == (source.text.index(line), source.text.index(line) + len(line))
+    assert f'data-excerpts="{excerpt.pk}"' in spans and html.unescape(re.sub(r"<[^>]*>", "", spans)) == line
+    # The same spans as the whole page renders there, so the browser can swap them in place.
+    page = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode()
+    assert spans in page
+    assert AuditEvent.objects.filter(action="excerpt.created", target_id=excerpt.pk).exists()
+
+
+def test_offsets_count_code_points_after_an_emoji(researcher_client, study, source, codes):
+    words = "sammen med kundene."
+    start = source.text.index(words)
+    assert source.text[start - 2] == "😀"
+    response = researcher_client.post(create_url(study), selection(source, words, code=codes["læring"].pk), **FETCH)
+    assert response.status_code == 200
+    excerpt = Excerpt.objects.get()
+    assert (excerpt.start, excerpt.text) == (start, words)
+
+
+def test_plain_form_post_redirects_to_the_excerpt(researcher_client, study, source, codes):
+    response = researcher_client.post(create_url(study), selection(source, SENTENCE, code=codes["læring"].pk))
+    excerpt = Excerpt.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("coding_view", args=[study.pk, source.pk]) + f"#excerpt-{excerpt.pk}"
+
+
+def test_in_vivo_code_from_the_selected_words(researcher_client, study, source, codes):
+    words = "lære av hverandre"
+    response = researcher_client.post(
+        create_url(study), selection(source, words, in_vivo="1", parent=codes["rq"].pk), **FETCH
+    )
+    assert response.status_code == 200
+    code = Code.objects.get(name="lære av hverandre")
+    assert code.origin == Code.Origin.IN_VIVO and code.parent == codes["rq"]
+    assert list(Excerpt.objects.get().codes.all()) == [code]
+    body = response.content.decode()
+    assert 'data-target="coding-codes"' in body and "RQ1 › lære av hverandre" in body
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"start": -1},
+        {"end": len(TRANSCRIPT) + 1},
+        {"start": 10, "end": 5},
+        {"text": "Jeg tror at noen ikke helt ser konsekvensen av det."},
+        {"text": SENTENCE.upper()},
+        {"start": "ti"},
+        {"code": "x"},
+        {"code": []},
+    ],
+)
+def test_forged_selection_is_400_and_writes_nothing(researcher_client, study, source, codes, forged):
+    data = selection(source, SENTENCE, code=codes["læring"].pk) | forged
+    actions_before = CodingAction.objects.count()
+    response = researcher_client.post(create_url(study), data, **FETCH)
+    assert response.status_code == 400
+    assert json.loads(response.content)["errors"]
+    assert not Excerpt.objects.exists() and not Coding.objects.exists()
+    assert CodingAction.objects.count() == actions_before
+
+
+def test_offset_forgery_without_fetch_header_is_also_400(researcher_client, study, source, codes):
+    data = selection(source, SENTENCE, code=codes["læring"].pk) | {"start": 0}
+    response = researcher_client.post(create_url(study), data)
+    assert response.status_code == 400 and "does not match" in response.content.decode()
+    assert not Excerpt.objects.exists()
+
+
+def test_in_vivo_is_rolled_back_when_the_offsets_are_forged(researcher_client, study, source):
+    data = selection(source, SENTENCE, in_vivo="1") | {"text": "noe annet"}
+    assert researcher_client.post(create_url(study), data, **FETCH).status_code == 400
+    assert not Code.objects.filter(origin=Code.Origin.IN_VIVO).exists()
+
+
+def test_codes_of_another_study_or_dropped_are_400(researcher_client, study, source, codes):
+    foreign = make_code(StudyFactory(), "Fremmed")
+    for code in (foreign, codes["dropped"]):
+        response = researcher_client.post(
+            create_url(study), selection(source, SENTENCE, code=[codes["læring"].pk, code.pk]), **FETCH
+        )
+        assert response.status_code == 400
+    assert not Excerpt.objects.exists()
+
+
+def test_source_of_another_study_is_404(researcher_client, study, codes):
+    other_source = make_source(StudyFactory(), "I1: Annen tekst her.")
+    data = {"source": other_source.pk, "start": 4, "end": 9, "text": "Annen", "code": codes["læring"].pk}
+    assert researcher_client.post(create_url(study), data, **FETCH).status_code == 404
+    assert not Excerpt.objects.exists()
+
+
+# --- changing excerpts ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def excerpt(source, codes, researcher):
+    start = source.text.index(SENTENCE)
+    return excerpt_create(
+        source=source,
+        actor=researcher,
+        start=start,
+        end=start + len(SENTENCE),
+        text=SENTENCE,
+        code_ids=[codes["læring"].pk],
+    )
+
+
+def test_adjust_boundaries(researcher_client, study, source, excerpt):
+    words = "Jeg tror noen"
+    start = source.text.index(words)
+    url = reverse("excerpt_adjust", args=[study.pk, excerpt.pk])
+    response = researcher_client.post(url, {"start": start, "end": start + len(words), "text": words}, **FETCH)
+    assert response.status_code == 200
+    excerpt.refresh_from_db()
+    assert (excerpt.start, excerpt.end, excerpt.text) == (start, start + len(words), words)
+    forged = researcher_client.post(url, {"start": start, "end": start + 5, "text": "Hallo"}, **FETCH)
+    assert forged.status_code == 400
+    excerpt.refresh_from_db()
+    assert excerpt.text == words
+
+
+def test_add_and_remove_codes(researcher_client, study, excerpt, codes):
+    add = reverse("excerpt_code_add", args=[study.pk, excerpt.pk])
+    remove = reverse("excerpt_code_remove", args=[study.pk, excerpt.pk])
+    assert researcher_client.post(add, {"code": codes["kjennskap"].pk}, **FETCH).status_code == 200
+    assert set(excerpt.codes.all()) == {codes["læring"], codes["kjennskap"]}
+    foreign = make_code(StudyFactory(), "Fremmed")
+    assert researcher_client.post(add, {"code": foreign.pk}, **FETCH).status_code == 400
+    assert researcher_client.post(add, {"code": codes["dropped"].pk}, **FETCH).status_code == 400
+    assert researcher_client.post(add, {}, **FETCH).status_code == 400
+    assert researcher_client.post(remove, {"code": codes["læring"].pk}, **FETCH).status_code == 200
+    assert list(excerpt.codes.all()) == [codes["kjennskap"]]
+    # Removing the last code removes the excerpt.
+    assert researcher_client.post(remove, {"code": codes["kjennskap"].pk}, **FETCH).status_code == 200
+    assert not Excerpt.objects.exists()
+
+
+def test_excerpt_of_another_study_is_404(researcher_client, study, codes):
+    other = StudyFactory()
+    foreign_source = make_source(other, "I1: Annen tekst her.")
+    foreign = make_excerpt(foreign_source, 4, 9, make_code(other, "Fremmed"))
+    for name, data in [
+        ("excerpt_adjust", {"start": 4, "end": 9, "text": "Annen"}),
+        ("excerpt_code_add", {"code": codes["læring"].pk}),
+        ("excerpt_code_remove", {"code": codes["læring"].pk}),
+        ("excerpt_delete", {}),
+        ("excerpt_detail", {}),
+    ]:
+        assert researcher_client.post(reverse(name, args=[study.pk, foreign.pk]), data, **FETCH).status_code == 404, (
+            name
+        )
+    assert (
+        researcher_client.post(reverse("coding_undo", args=[study.pk, foreign_source.pk]), **FETCH).status_code == 404
+    )
+    assert Excerpt.objects.filter(pk=foreign.pk, start=4).exists()
+
+
+def test_delete_then_undo_then_undo_creation(researcher_client, study, source, codes):
+    researcher_client.post(create_url(study), selection(source, SENTENCE, code=codes["læring"].pk), **FETCH)
+    excerpt = Excerpt.objects.get()
+    response = researcher_client.post(reverse("excerpt_delete", args=[study.pk, excerpt.pk]), **FETCH)
+    assert response.status_code == 200 and not Excerpt.objects.exists()
+    undo = reverse("coding_undo", args=[study.pk, source.pk])
+    response = researcher_client.post(undo, **FETCH)
+    assert "Undone: Excerpt deleted." in response.content.decode()
+    restored = Excerpt.objects.get()
+    assert restored.text == SENTENCE and list(restored.codes.all()) == [codes["læring"]]
+    researcher_client.post(undo, **FETCH)
+    assert not Excerpt.objects.exists()
+    assert "Nothing to undo." in researcher_client.post(undo, **FETCH).content.decode()
+
+
+# --- details ----------------------------------------------------------------------------------------------
+
+
+def detail_data(**overrides) -> dict:
+    return {"memo": "", "condensed_meaning": "", "speakers": [], "corroborates": []} | overrides
+
+
+def test_detail_panel_saves_memo_flags_speakers_and_corroborations(
+    researcher_client, study, source, excerpt, codes, informants
+):
+    other = make_excerpt(source, 0, 9, codes["kjennskap"])
+    url = reverse("excerpt_detail", args=[study.pk, excerpt.pk])
+    panel = researcher_client.get(url, **FETCH)
+    assert (
+        panel.status_code == 200 and "<html" not in panel.content.decode() and 'name="memo"' in panel.content.decode()
+    )
+    assert "<html" in researcher_client.get(url).content.decode()
+    data = detail_data(
+        memo="Sterk formulering",
+        condensed_meaning="Noen ser ikke konsekvensene",
+        is_deviant="on",
+        has_identifying_details="on",
+        speakers=[informants["I2"].pk],
+        corroborates=[other.pk],
+    )
+    assert researcher_client.post(url, data, **FETCH).status_code == 200
+    excerpt.refresh_from_db()
+    assert excerpt.memo == "Sterk formulering" and excerpt.is_deviant and excerpt.has_identifying_details
+    assert not excerpt.is_counter_finding
+    assert list(excerpt.corroborates.all()) == [other] and list(other.corroborates.all()) == [excerpt]
+    # The same speakers as derived: no override.
+    assert not excerpt.speakers_overridden
+
+
+def test_speaker_override_and_reset(researcher_client, study, source, excerpt, informants):
+    url = reverse("excerpt_detail", args=[study.pk, excerpt.pk])
+    assert list(excerpt.speakers.all()) == [informants["I2"]] and not excerpt.speakers_overridden
+    response = researcher_client.post(url, detail_data(speakers=[informants["I1"].pk]), **FETCH)
+    assert response.status_code == 200
+    excerpt.refresh_from_db()
+    assert excerpt.speakers_overridden and list(excerpt.speakers.all()) == [informants["I1"]]
+    researcher_client.post(url, detail_data(speakers=[informants["I1"].pk], reset_speakers="1"), **FETCH)
+    excerpt.refresh_from_db()
+    assert not excerpt.speakers_overridden and list(excerpt.speakers.all()) == [informants["I2"]]
+
+
+def test_detail_refuses_informants_and_excerpts_of_another_study(researcher_client, study, excerpt):
+    other = StudyFactory()
+    stranger = InformantFactory(study=other)
+    foreign = make_excerpt(make_source(other, "I1: Annen tekst."), 4, 9, make_code(other, "Fremmed"))
+    url = reverse("excerpt_detail", args=[study.pk, excerpt.pk])
+    assert researcher_client.post(url, detail_data(memo="x", speakers=[stranger.pk]), **FETCH).status_code == 400
+    assert researcher_client.post(url, detail_data(memo="x", corroborates=[foreign.pk]), **FETCH).status_code == 400
+    excerpt.refresh_from_db()
+    assert excerpt.memo == "" and not excerpt.corroborates.exists()
+
+
+# --- escaping ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_hostile_text_code_names_and_memos_render_as_text(researcher_client, study, payload):
+    source = make_source(study, f"I1: {payload} og mer.\n{payload}: hei\n", title=payload)
+    code = make_code(study, payload, shortcut="3")
+    make_code(study, "Under", parent=code)
+    excerpt = make_excerpt(source, 4, 4 + len(payload), code, memo=payload, condensed_meaning=payload)
+    excerpt.speakers.add(InformantFactory(study=study, code="K9"))
+    for response in (
+        researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])),
+        researcher_client.post(reverse("excerpt_code_add", args=[study.pk, excerpt.pk]), {"code": code.pk}, **FETCH),
+        researcher_client.get(reverse("excerpt_detail", args=[study.pk, excerpt.pk]), **FETCH),
+    ):
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "<script>alert" not in body and "<img src=x" not in body
+        assert html.escape(payload) in body or html.escape(payload, quote=False) in body
+    page = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode()
+    assert text_of(page) == source.text
