@@ -18,7 +18,7 @@ from tests.factories import MembershipFactory, StudyFactory, UserFactory
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.services", "tests.browser"]
 
 
 def require_service(available: bool, name: str) -> None:

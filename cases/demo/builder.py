@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from cases.demo.analysis import build_codebook, build_transcripts
 from cases.models import (
     Approval,
     AttributeDefinition,
@@ -181,8 +182,6 @@ def demo_studies(owner: User):
 def demo_study_delete(*, study: Study, actor: User) -> None:
     """Remove the demo study and everything in it (used by ``load_demo --reset``)."""
     with transaction.atomic():
-        # Informants (with their consents) go first: groups, sites and letters are protected while they point at them.
-        Informant.objects.filter(study=study).delete()
         audit_record(study=None, actor=actor, action="demo.study_deleted", label=f"study {study.pk}")
         study.delete()
 
@@ -223,6 +222,8 @@ def demo_study_build(*, users: dict[str, User]) -> Study:
         full_guide = _interview_guide(data, study, owner, research_questions)
         _consents(data, owner, informants, letter)
         _sessions(data, study, owner, informants, full_guide)
+        codes = build_codebook(data, study, owner, research_questions)
+        build_transcripts(data, study, owner, informants, codes)
     return study
 
 

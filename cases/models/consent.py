@@ -48,7 +48,7 @@ class ConsentRecord(models.Model):
 
     informant = models.ForeignKey(Informant, on_delete=models.CASCADE, related_name="consents")
     letter = models.ForeignKey(
-        InformationLetter, on_delete=models.PROTECT, null=True, blank=True, related_name="consents",
+        InformationLetter, on_delete=models.RESTRICT, null=True, blank=True, related_name="consents",
         verbose_name=_("information letter version"),
     )
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.WRITTEN)

@@ -113,10 +113,10 @@ class Informant(models.Model):
         _("code"), max_length=30, help_text=_("A pseudonymous code such as I3 or AG1 – never a name.")
     )
     group = models.ForeignKey(
-        InformantGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="informants", verbose_name=_("group")
+        InformantGroup, on_delete=models.RESTRICT, null=True, blank=True, related_name="informants", verbose_name=_("group")
     )
     site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="informants", verbose_name=_("site")
+        Site, on_delete=models.RESTRICT, null=True, blank=True, related_name="informants", verbose_name=_("site")
     )
     role = models.CharField(_("role"), max_length=200, blank=True, help_text=_("E.g. personalleder, verneombud."))
     recruitment_channel = models.CharField(_("recruitment channel"), max_length=300, blank=True)

@@ -23,7 +23,7 @@ class Code(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codes")
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
     name = models.CharField(_("name"), max_length=200)
     colour = models.CharField(_("colour"), max_length=7, default="#ffd166", validators=[colour_validator])

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.models import Informant, Membership, Study, User
 from cases.services.audit import audit_record
@@ -233,9 +234,12 @@ def source_delete(*, source: Source, actor: User) -> int:
         excerpts = Excerpt.objects.filter(source_id__in=ids).count()
         if excerpts:
             raise ValidationError(
-                _(
-                    "This source has %(count)d coded excerpt(s) and cannot be deleted. "
-                    "Remove the excerpts in the coding view first."
+                ngettext(
+                    "This source has %(count)d coded excerpt and cannot be deleted. "
+                    "Remove the excerpt in the coding view first.",
+                    "This source has %(count)d coded excerpts and cannot be deleted. "
+                    "Remove the excerpts in the coding view first.",
+                    excerpts,
                 )
                 % {"count": excerpts}
             )

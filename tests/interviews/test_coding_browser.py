@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from interviews.models import Excerpt
-from tests.e2e.conftest import browser, page  # noqa: F401  (fixtures)
+from tests.e2e.helpers import RECT_JS, log_in
 from tests.factories import InformantFactory, StudyFactory, UserFactory
 from tests.interviews.coding_helpers import make_code, make_source
 
@@ -14,35 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXT = "Moderator: Hva tenker dere? 😀🇳🇴\nI1: Vi lærer av hverandre & <deler> hver dag.\nI2: Ja, æøå.\n"
 SENTENCE = "Vi lærer av hverandre & <deler> hver dag."
-
-# The bounding box of the characters [from, to) of the source, counted in code points.
-RECT_JS = """([from, to]) => {
-  const root = document.getElementById('coding-text');
-  const find = (index) => {
-    for (const span of root.querySelectorAll('[data-start]')) {
-      const chars = Array.from(span.textContent);
-      const start = Number(span.dataset.start);
-      if (index >= start && index <= start + chars.length) {
-        return [span.firstChild, chars.slice(0, index - start).join('').length];
-      }
-    }
-  };
-  const range = document.createRange();
-  range.setStart(...find(from));
-  range.setEnd(...find(to));
-  const rects = range.getClientRects();
-  const first = rects[0], last = rects[rects.length - 1];
-  return {x0: first.left + 1, y0: first.top + first.height / 2, x1: last.right - 1, y1: last.top + last.height / 2};
-}"""
-
-
-def log_in(tab, email: str) -> None:
-    tab.goto(reverse("login"))
-    tab.fill("#id_username", email)
-    tab.fill("#id_password", "Lang-passord-2026")
-    tab.locator("#main").get_by_role("button", name="Log in", exact=True).click()
-    tab.wait_for_load_state("domcontentloaded")
-
 
 def test_select_with_the_mouse_apply_a_shortcut_and_undo(page):  # noqa: F811
     user = UserFactory(email="koder@uni.no", full_name="Kari Koder", password="Lang-passord-2026")

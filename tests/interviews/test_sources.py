@@ -433,7 +433,7 @@ def test_delete_refused_while_coded_and_allowed_otherwise(researcher_client, res
     coded = make_source(study, researcher, "AG1: Bodø.\n", title="Kodet")
     excerpt_of(coded, researcher, "Bodø.")
     response = researcher_client.post(reverse("source_delete", args=[study.pk, coded.pk]), follow=True)
-    assert "1 coded excerpt(s) and cannot be deleted" in response.content.decode()
+    assert "1 coded excerpt and cannot be deleted" in response.content.decode()
     assert Source.objects.filter(pk=coded.pk).exists()
 
     plain = make_source(study, researcher, "AG1: Hei.\n", title="Ukodet")
