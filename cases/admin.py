@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from cases import models
 
@@ -126,7 +127,7 @@ class ApprovalConditionInline(admin.TabularInline):
 
 
 @admin.register(models.Approval)
-class ApprovalAdmin(admin.ModelAdmin):
+class ApprovalAdmin(SimpleHistoryAdmin):
     list_display = ["study", "kind", "state", "project_number", "reference", "answered_on"]
     list_filter = ["kind", "state"]
     raw_id_fields = ["study", "site", "letter"]
@@ -146,7 +147,7 @@ class InformationLetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(SimpleHistoryAdmin):
     """Consent records are append-only: the admin may read them, never change them."""
 
     list_display = ["informant", "mode", "given_on", "withdrawn_on", "recorded_at"]
@@ -210,6 +211,33 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["action", "target_label"]
     raw_id_fields = ["study", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.SensitiveTerm)
+class SensitiveTermAdmin(admin.ModelAdmin):
+    """Terms are encrypted; the admin shows their kind only."""
+
+    list_display = ["__str__", "study", "kind", "created_at"]
+    fields = ["study", "kind", "created_at"]
+    readonly_fields = ["study", "kind", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.WithdrawalTombstone)
+class WithdrawalTombstoneAdmin(admin.ModelAdmin):
+    list_display = ["study", "action", "withdrawn_on", "performed_by", "performed_at"]
+    readonly_fields = ["study", "action", "withdrawn_on", "performed_by", "performed_at", "counts"]
 
     def has_add_permission(self, request):
         return False

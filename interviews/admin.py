@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from interviews import models
 
@@ -87,7 +88,7 @@ class CodingInline(admin.TabularInline):
 
 
 @admin.register(models.Excerpt)
-class ExcerptAdmin(admin.ModelAdmin):
+class ExcerptAdmin(SimpleHistoryAdmin):
     list_display = ["id", "source", "start", "end", "is_deviant", "is_counter_finding", "needs_reanchor"]
     list_filter = ["is_deviant", "is_counter_finding", "has_identifying_details", "needs_reanchor"]
     raw_id_fields = ["study", "source", "created_by"]

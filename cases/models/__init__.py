@@ -2,7 +2,16 @@ from .approvals import Approval, ApprovalCondition, StoredFile
 from .audit import AuditEvent
 from .consent import ConsentRecord, InformationLetter
 from .instruments import GuidePrompt, GuideQuestion, GuideTheme, Instrument, InstrumentVersion
-from .people import AttributeDefinition, AttributeValue, IdentityRecord, Informant, InformantGroup, Site
+from .people import (
+    AttributeDefinition,
+    AttributeValue,
+    IdentityRecord,
+    Informant,
+    InformantGroup,
+    SensitiveTerm,
+    Site,
+    WithdrawalTombstone,
+)
 from .reports import ReportJob
 from .study import Invitation, Membership, ResearchQuestion, Study
 from .users import User
@@ -27,8 +36,10 @@ __all__ = [
     "Membership",
     "ReportJob",
     "ResearchQuestion",
+    "SensitiveTerm",
     "Site",
     "StoredFile",
     "Study",
     "User",
+    "WithdrawalTombstone",
 ]

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .people import Site
 from .study import Study
@@ -73,6 +74,7 @@ class Approval(models.Model):
         StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("letter")
     )
     notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("approval")

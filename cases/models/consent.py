@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .approvals import StoredFile
 from .people import Informant
@@ -18,6 +19,10 @@ class InformationLetter(models.Model):
     promised_access = models.TextField(_("who has access, as promised"), blank=True)
     promised_storage = models.TextField(_("where recordings are stored, as promised"), blank=True)
     promised_deletion = models.DateField(_("deletion promised by"), null=True, blank=True)
+    promised_roles = models.JSONField(
+        _("roles the letter names as having access"), default=list, blank=True,
+        help_text=_("E.g. the student and the supervisor; a member in another role is flagged."),
+    )
 
     class Meta:
         verbose_name = _("information letter")
@@ -62,6 +67,7 @@ class ConsentRecord(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("consent record")

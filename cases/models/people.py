@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from cases.fields import EncryptedTextField
 
@@ -21,6 +22,10 @@ class Site(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.INCLUDED)
     dropped_reason = models.TextField(_("reason for dropping"), blank=True)
     is_own_organisation = models.BooleanField(_("the researcher's own organisation"), default=False)
+    real_name = EncryptedTextField(
+        _("real name"), blank=True,
+        help_text=_("Kept encrypted with the key list; used only to warn when a text names the site."),
+    )
 
     class Meta:
         verbose_name = _("site")
@@ -126,6 +131,7 @@ class Informant(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECRUITED)
     status_reason = models.TextField(_("reason"), blank=True, help_text=_("Why declined or dropped out."))
     notes = models.TextField(_("notes"), blank=True, help_text=_("Research notes; no names or contact details."))
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -184,6 +190,7 @@ class IdentityRecord(models.Model):
     organisation = EncryptedTextField(_("real organisation / workplace"), blank=True)
     notes = EncryptedTextField(_("notes"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("identity record")
@@ -192,3 +199,47 @@ class IdentityRecord(models.Model):
     def __str__(self) -> str:
         # Never the name: this string shows up in logs and admin breadcrumbs.
         return f"Identity of {self.informant.code}"
+
+
+class SensitiveTerm(models.Model):
+    """A place, project or other name that would identify someone if it reached a publication."""
+
+    class Kind(models.TextChoices):
+        PLACE = "place", _("Place")
+        PROJECT = "project", _("Project or initiative")
+        ORGANISATION = "organisation", _("Organisation")
+        OTHER = "other", _("Other")
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sensitive_terms")
+    term = EncryptedTextField(_("term"))
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices, default=Kind.PLACE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sensitive term")
+        verbose_name_plural = _("sensitive terms")
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class WithdrawalTombstone(models.Model):
+    """That a withdrawal happened, when and by whom – and nothing about the person."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="withdrawals")
+    action = models.CharField(max_length=20, choices=Study.WithdrawalAction.choices)
+    withdrawn_on = models.DateField(_("withdrawn on"))
+    performed_by = models.ForeignKey(
+        "cases.User", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("performed by")
+    )
+    performed_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="How many rows and files were removed or anonymised.")
+
+    class Meta:
+        verbose_name = _("withdrawal tombstone")
+        verbose_name_plural = _("withdrawal tombstones")
+        ordering = ["-performed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.withdrawn_on}"

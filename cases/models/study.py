@@ -23,6 +23,10 @@ class Study(models.Model):
         DELETE = "delete", _("Delete the informant's data")
         ANONYMISE = "anonymise", _("Anonymise the informant's data")
 
+    class EndAction(models.TextChoices):
+        ANONYMISE = "anonymise", _("Anonymise: delete the key list and recordings, clear identifying fields")
+        DELETE = "delete", _("Delete the study's research data")
+
     class Gate(models.TextChoices):
         BLOCK = "block", _("Block")
         WARN = "warn", _("Warn only")
@@ -59,6 +63,11 @@ class Study(models.Model):
     require_sikt_before_fieldwork = models.BooleanField(
         _("no session may be marked held before Sikt has answered"), default=False
     )
+    end_action = models.CharField(
+        _("at the project end date"), max_length=20, choices=EndAction.choices, default=EndAction.ANONYMISE
+    )
+    end_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    end_action_done_at = models.DateTimeField(null=True, blank=True, editable=False)
     key_list_access = models.CharField(
         _("who may read the key list"), max_length=30, choices=KeyListAccess.choices, default=KeyListAccess.RESEARCHERS
     )

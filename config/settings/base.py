@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "simple_history",
     "cases",
     "interviews",
 ]
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Axes must be last: it reads the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -191,3 +193,6 @@ LOGGING = {
     },
 }
 REPORT_LEASE_SECONDS = env.int("REPORT_LEASE_SECONDS", default=120)
+
+# Study end: remind the owner this many days before the project end date.
+STUDY_END_REMINDER_DAYS = env.int("STUDY_END_REMINDER_DAYS", default=30)
