@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 messages: $(VENV)/.installed
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v0; fi
 
-## make run: install, migrate, load the demo study, start the web server and a Celery worker.
+## make run: install, migrate, load the demo study, start the web server and a Celery worker with its daily schedule (beat).
 run: $(VENV)/.installed messages
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
@@ -30,7 +30,7 @@ run: $(VENV)/.installed messages
 	@echo "  Ctrl-C stops the web server and the worker."
 	@echo ""
 	@bash -c 'trap "trap - INT TERM EXIT; kill 0" INT TERM EXIT; \
-		$(VENV)/bin/celery -A config worker --pool=solo --loglevel=warning & \
+		$(VENV)/bin/celery -A config worker -B --schedule var/celerybeat-schedule --pool=solo --loglevel=warning & \
 		$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
 		wait'
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from cases.consent_policy import excluded_counts, excluded_informants
 from cases.models import Informant, ReportJob, Study
 from interviews.models import Attendance, Session
 
@@ -24,8 +25,12 @@ def natural_key(code: str) -> list[int | str]:
 
 
 def method_overview_context(study: Study) -> dict[str, Any]:
+    """What the method overview shows. Informants whose consent is missing, pending, partial or
+    withdrawn are left out everywhere (their codes too); the report counts them by reason,
+    except withdrawn informants, who are not mentioned at all."""
+    excluded = excluded_informants(study)
     informants = sorted(
-        Informant.objects.filter(study=study).select_related("group", "site"),
+        Informant.objects.filter(study=study).exclude(pk__in=list(excluded)).select_related("group", "site"),
         key=lambda i: (i.group is None, i.group.position if i.group else 0, natural_key(i.code)),
     )
     sessions = sorted(
@@ -37,7 +42,10 @@ def method_overview_context(study: Study) -> dict[str, Any]:
     attended: dict[int, list[str]] = defaultdict(list)
     session_rows = []
     for session in sessions:
-        attendances = sorted(session.attendances.all(), key=lambda a: natural_key(a.informant.code))
+        attendances = sorted(
+            (a for a in session.attendances.all() if a.informant_id not in excluded),
+            key=lambda a: natural_key(a.informant.code),
+        )
         present = [a for a in attendances if a.status in PRESENT]
         for attendance in present:
             attended[attendance.informant_id].append(session.code)
@@ -55,6 +63,7 @@ def method_overview_context(study: Study) -> dict[str, Any]:
         "research_questions": list(study.research_questions.all()),
         "generated_at": timezone.now(),
         "informant_ids": [i.pk for i in informants],
+        "excluded_counts": excluded_counts(excluded),
     }
 
 

@@ -165,6 +165,13 @@ def study_overview(study: Study) -> list[Check]:
 
     if study.end_date is None:
         checks[0].problems.append(_("No project end date"))
+
+    from cases.selectors_lifecycle import letter_promises
+
+    promises = letter_promises(study, today=today)
+    checks.append(
+        Check("letter", _("Promises of the information letter"), promises.kept, promises.total, promises.problems, "data_lifecycle")
+    )
     return checks
 
 

@@ -1,5 +1,7 @@
 from celery import shared_task
+from django.utils import timezone
 
+from cases.services.lifecycle import lifecycle_run
 from cases.services.reports import JobBusy, report_render
 
 
@@ -11,3 +13,9 @@ def render_report(self, job_id: int) -> None:
     except JobBusy as busy:
         # Another worker holds the job; look again when its lease would lapse.
         raise self.retry(countdown=busy.retry_in) from None
+
+
+@shared_task(ignore_result=True)
+def study_lifecycle_run() -> None:
+    """Daily, from Celery beat: end-date reminders and end actions. Thin: the service decides per study."""
+    lifecycle_run(today=timezone.localdate())

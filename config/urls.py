@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("cases.urls_compliance")),
     path("", include("cases.urls_instruments")),
     path("", include("cases.urls_reports")),
+    path("", include("cases.urls_withdrawal")),
+    path("", include("cases.urls_lifecycle")),
     path("", include("interviews.urls")),
     path("", include("interviews.urls_sources")),
     path("", include("interviews.urls_codebook")),

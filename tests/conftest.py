@@ -18,7 +18,17 @@ from tests.factories import MembershipFactory, StudyFactory, UserFactory
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-pytest_plugins = ["tests.services", "tests.browser"]
+pytest_plugins = ["tests.services", "tests.browser", "tests.security.figures"]
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Start every test in the settings' language: a request in another test may have left bokmål active."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 def require_service(available: bool, name: str) -> None:

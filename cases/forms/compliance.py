@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Approval, ConsentRecord, InformationLetter, Study
+from cases.models import Approval, ConsentRecord, InformationLetter, Membership, Study
 from cases.services.files import stored_file_check
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -81,10 +81,17 @@ class ApprovalForm(forms.ModelForm):
 
 class InformationLetterForm(forms.ModelForm):
     upload = PdfUploadField(label=_("The letter (PDF)"), help_text=_("A new file replaces the attached one."))
+    promised_roles = forms.MultipleChoiceField(
+        label=_("Roles the letter names as having access"),
+        choices=Membership.Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("The overview flags anyone with access in a role the letter does not name."),
+    )
 
     class Meta:
         model = InformationLetter
-        fields = ["version", "dated", "promised_access", "promised_storage", "promised_deletion"]
+        fields = ["version", "dated", "promised_access", "promised_roles", "promised_storage", "promised_deletion"]
         widgets = {
             "dated": DATE_WIDGET,
             "promised_deletion": DATE_WIDGET,

@@ -15,6 +15,9 @@ from cases.models import ConsentRecord, Informant, InformationLetter, Study, Use
 from .audit import audit_record
 from .files import stored_file_attach, stored_file_check, stored_file_create, uploads_discarded_on_failure
 from .records import record_create, record_update
+from .reports import reports_invalidate_for_informant
+
+SCOPE_FIELDS = ("covers_interview", "covers_recording", "covers_observation", "covers_quotes")
 
 
 def _letter_attach_file(letter: InformationLetter, actor: User, upload: UploadedFile | None) -> None:
@@ -67,6 +70,17 @@ def consent_current(informant: Informant) -> ConsentRecord | None:
     return informant.consents.order_by("-recorded_at", "-id").first()
 
 
+def consent_narrows(previous: ConsentRecord | None, record: ConsentRecord) -> bool:
+    """Whether ``record`` takes back something ``previous`` allowed: a withdrawal, a lost scope, given → pending."""
+    if record.state == ConsentRecord.State.WITHDRAWN:
+        return True
+    if previous is None:
+        return False
+    if previous.state == ConsentRecord.State.GIVEN and record.state != ConsentRecord.State.GIVEN:
+        return True
+    return any(getattr(previous, name) and not getattr(record, name) for name in SCOPE_FIELDS)
+
+
 def consent_record(
     *, informant: Informant, actor: User, signed_form: UploadedFile | None = None, **fields: Any
 ) -> ConsentRecord:
@@ -74,7 +88,9 @@ def consent_record(
 
     Before: the informant belongs to the actor's study; ``signed_form``, if
     given, is a readable PDF. After: the new record is the informant's current
-    consent; earlier records are untouched.
+    consent; earlier records are untouched. When the new version narrows what
+    was allowed (a withdrawal, a scope taken back), every done report holding
+    the informant's data is stale and its file is no longer served.
     """
     if signed_form is not None:
         stored_file_check(signed_form)
@@ -106,11 +122,23 @@ def consent_record(
             ],
             previous_id=previous.pk if previous else None,
         )
+        if consent_narrows(previous, record):
+            reports_invalidate_for_informant(
+                informant_id=informant.pk,
+                study=informant.study,
+                actor=actor,
+                reason="An informant's consent changed after this report was made.",
+            )
     return record
 
 
 def consent_withdraw(*, informant: Informant, actor: User, withdrawn_on: dt.date) -> ConsentRecord:
-    """Record a withdrawal as a new consent version (the data cascade follows in a later issue)."""
+    """Record a withdrawal as a new consent version and mark the informant withdrawn.
+
+    The informant's data stays until ``cases.services.withdrawal.informant_withdraw``
+    carries out what the study's information letter promised (delete or anonymise);
+    meanwhile every export and the supervisor's views leave them out.
+    """
     previous = consent_current(informant)
     base: dict[str, Any] = {}
     if previous is not None:

@@ -300,10 +300,12 @@ def identity_list(*, study: Study, actor: User) -> list[IdentityRecord]:
 
 def identity_save(*, informant: Informant, actor: User, **fields: Any) -> IdentityRecord:
     with transaction.atomic():
-        record, created = IdentityRecord.objects.get_or_create(informant=informant, defaults=fields)
-        if not created:
-            for name, value in fields.items():
-                setattr(record, name, value)
+        record = IdentityRecord.objects.filter(informant=informant).first()
+        created = record is None
+        if created:
+            record = IdentityRecord(informant=informant)
+        for name, value in fields.items():
+            setattr(record, name, value)
         record.full_clean()
         record.save()
         # Field names only: the audit trail never holds the identity itself.

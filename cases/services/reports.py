@@ -20,7 +20,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
-from cases.models import ReportJob, Study, User
+from cases.consent_policy import excluded_informants
+from cases.models import Informant, ReportJob, Study, User
 
 from .audit import audit_record
 
@@ -84,6 +85,52 @@ def _progress(job: ReportJob, percent: int) -> None:
     )
 
 
+def reports_invalidate_for_informant(
+    *, informant_id: int, study: Study, actor: User | None, reason: str, forget: bool = False
+) -> int:
+    """Stop serving every report that contains the informant's data; returns how many reports changed.
+
+    Before: inside the caller's transaction. After: each done report whose
+    ``informant_ids`` holds the informant is stale with ``reason`` as its
+    message; the files of those reports (and of any other report holding the
+    informant) are deleted from storage once the transaction commits.
+    ``forget`` also removes the informant's id from ``informant_ids`` (a
+    withdrawal: no row may point at them afterwards).
+    """
+    jobs = list(ReportJob.objects.select_for_update().filter(study=study, informant_ids__contains=[informant_id]))
+    storage = ReportJob._meta.get_field("file").storage
+    changed = 0
+    for job in jobs:
+        touched = False
+        if job.state == ReportJob.State.DONE:
+            job.state = ReportJob.State.STALE
+            job.message = reason
+            touched = True
+        if job.file:
+            name = job.file.name
+            transaction.on_commit(lambda name=name: storage.delete(name))
+            job.file = ""
+            touched = True
+        if forget:
+            job.informant_ids = [pk for pk in job.informant_ids if pk != informant_id]
+        job.save(update_fields=["state", "message", "file", "informant_ids"])
+        if touched:
+            changed += 1
+            audit_record(
+                study=study, actor=actor, action="report.invalidated", target=job, label=job.get_kind_display()
+            )
+    return changed
+
+
+def _still_publishable(job: ReportJob, informant_ids: list[int]) -> bool:
+    """Re-check, at publication, that every informant the report shows still exists and may be shown."""
+    if not informant_ids:
+        return True
+    existing = set(Informant.objects.filter(study=job.study, pk__in=informant_ids).values_list("pk", flat=True))
+    excluded = excluded_informants(job.study)
+    return existing == set(informant_ids) and not (existing & set(excluded))
+
+
 class ReportUnavailable(Exception):
     """The report has no file to serve: it is not done, has gone stale, or its file is missing."""
 
@@ -139,6 +186,13 @@ def report_render(*, job_id: int) -> None:
         current = ReportJob.objects.select_for_update().get(pk=job.pk)
         if current.state != ReportJob.State.RUNNING or current.attempts != job.attempts:
             # Marked stale meanwhile, or our lease lapsed and another worker took the job over.
+            return
+        if not _still_publishable(current, context.get("informant_ids", [])):
+            # Consent changed or an informant withdrew while the PDF was rendered: never publish it.
+            current.state = ReportJob.State.STALE
+            current.finished_at = timezone.now()
+            current.message = "Consent changed while the report was generated; request it again."
+            current.save(update_fields=["state", "finished_at", "message"])
             return
         current.file.save(f"{current.kind}.pdf", ContentFile(pdf), save=False)
         current.state = ReportJob.State.DONE

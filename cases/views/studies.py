@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,9 +21,10 @@ from cases.forms.studies import (
     StudyForm,
     StudySettingsForm,
 )
-from cases.models import AuditEvent, Invitation, Membership, ResearchQuestion, User
+from cases.models import Invitation, Membership, ResearchQuestion, User
 from cases.permissions import Action, get_object_in_study
 from cases.selectors import study_list_for, study_overview
+from cases.selectors_audit import AREAS, audit_timeline_page
 from cases.services import studies as services
 
 from .base import add_service_errors, study_view
@@ -236,9 +236,8 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @study_view(Action.VIEW_AUDIT)
 def audit_log(request: HttpRequest, study) -> HttpResponse:
-    events = AuditEvent.objects.filter(study=study).select_related("actor").order_by("-created_at", "-id")
-    action = request.GET.get("action", "").strip()
-    if action:
-        events = events.filter(action__startswith=action)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "cases/audit_log.html", {"study": study, "page": page, "action": action})
+    area = request.GET.get("area", "")
+    if area not in AREAS:
+        area = ""
+    page = audit_timeline_page(study, area=area, page_number=request.GET.get("page"))
+    return render(request, "cases/audit_log.html", {"study": study, "page": page, "area": area, "areas": AREAS})

@@ -7,6 +7,7 @@ embedded choice (SQLite, the filesystem broker, the console e-mail backend).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -104,6 +105,10 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# The log-in form posts the e-mail address as "username"; axes would otherwise look for "email" (USERNAME_FIELD),
+# find nothing, and lock an empty username – which the right password then slipped past.
+AXES_USERNAME_FORM_FIELD = "username"
 
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", _("Norwegian bokmål")), ("en", _("English"))]
@@ -139,6 +144,9 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Kasusstudie <nore
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A working day: a laptop left open in a shared office does not stay logged in to the key list for weeks.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
+# The coding view's script reads the CSRF cookie as a fallback, so it cannot be HttpOnly; SameSite still applies.
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -176,6 +184,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# `make run` starts the worker with an embedded beat (-B), so the schedule runs without another process.
+CELERY_BEAT_SCHEDULE = {
+    # End-date reminders and end actions (anonymise/delete); idempotent, so a missed or doubled day is harmless.
+    "study-lifecycle-daily": {"task": "cases.tasks.study_lifecycle_run", "schedule": crontab(hour=3, minute=15)},
+}
 
 # How many times a report job may be attempted before it is marked failed.
 REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
@@ -190,6 +203,11 @@ LOGGING = {
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # At DEBUG these two write personal data: a missing template variable logs the whole context
+        # (a transcript, a key-list entry), and SQL logs its parameters. They stay at INFO even when
+        # DJANGO_LOG_LEVEL=DEBUG.
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
     },
 }
 REPORT_LEASE_SECONDS = env.int("REPORT_LEASE_SECONDS", default=120)

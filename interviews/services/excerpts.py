@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Informant, User
+from cases.consent_policy import Reason, consent_problems, problem_sentence
+from cases.models import Informant, Study, User
 from cases.services.audit import audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
 
@@ -53,6 +54,28 @@ def speakers_in_range(source: Source, start: int, end: int) -> tuple[list[int], 
         ):
             unknown = True
     return informant_ids, unknown
+
+
+def consent_gate(source: Source, informant_ids: list[int]) -> str:
+    """Apply the study's consent gate to data entry about ``informant_ids``; the warning to show, or "".
+
+    Raises ValidationError naming each informant without given consent when the
+    study blocks; an informant who withdrew is refused whatever the study says.
+    """
+    problems = consent_problems(informant_ids)
+    if not problems:
+        return ""
+    sentences = [problem_sentence(code, reason) for code, reason in sorted(problems.values())]
+    withdrawn = any(reason == Reason.WITHDRAWN for _code, reason in problems.values())
+    if withdrawn:
+        raise ValidationError(
+            _("Not coded: %(problems)s. Nothing they said may be coded any more.") % {"problems": "; ".join(sentences)}
+        )
+    if source.study.consent_gate == Study.Gate.BLOCK:
+        raise ValidationError(
+            _("Not coded: %(problems)s. Record their consent first.") % {"problems": "; ".join(sentences)}
+        )
+    return _("Coded, but %(problems)s.") % {"problems": "; ".join(sentences)}
 
 
 def _derive_speakers(excerpt: Excerpt) -> None:
@@ -93,6 +116,9 @@ def excerpt_create(
 
     Before: ``source`` is a current source of a study the actor may edit.
     After: the excerpt, its codings, its derived speakers, an undo record and an audit row exist.
+    The study's consent gate applies to the speakers: without their given
+    consent the excerpt is refused (block, or anyone who withdrew) or created
+    with ``excerpt.consent_warning`` saying why (warn); otherwise that is "".
     """
     with transaction.atomic():
         _lock_source(source)
@@ -100,11 +126,15 @@ def excerpt_create(
             raise ValidationError(_("This is an old version of the source; code the current version."))
         check_offsets(source, start, end, text)
         codes = _codes_of_study(source.study_id, code_ids)
+        informant_ids, unknown = speakers_in_range(source, start, end)
+        warning = consent_gate(source, informant_ids)
         excerpt = Excerpt.objects.create(
-            study_id=source.study_id, source=source, start=start, end=end, text=text, created_by=actor
+            study_id=source.study_id, source=source, start=start, end=end, text=text, created_by=actor,
+            has_unknown_speaker=unknown,
         )
         Coding.objects.bulk_create(Coding(excerpt=excerpt, code=code, created_by=actor) for code in codes)
-        _derive_speakers(excerpt)
+        excerpt.speakers.set(informant_ids)
+        excerpt.consent_warning = warning
         CodingAction.objects.create(
             study_id=source.study_id, actor=actor, source=source, kind=CodingAction.Kind.EXCERPT_CREATED, excerpt_id=excerpt.pk
         )

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import study_view
@@ -40,7 +41,13 @@ def _can_undo(request: HttpRequest, source: Source) -> bool:
 def _workspace(request: HttpRequest, study: Study, source: Source, message: str = "") -> dict:
     """Everything the text, margin and picker need, in a fixed number of queries whatever the excerpt count."""
     book = parts.codebook(study)
-    rows = parts.excerpt_rows(source, book)
+    # A supervisor does not see excerpts of informants without consent; the page says which and why.
+    left_out = (
+        consent_policy.left_out(Excerpt.objects.filter(source=source), study)
+        if consent_policy.hides_excluded(request.study_role)
+        else consent_policy.LeftOut()
+    )
+    rows = parts.excerpt_rows(source, book, hidden=left_out.excerpt_ids)
     can_edit = request.study_can[Action.EDIT.value]
     used_codes = {code.pk: code for row in rows for code in row["codes"]}
     return {
@@ -54,6 +61,7 @@ def _workspace(request: HttpRequest, study: Study, source: Source, message: str 
         "can_edit": can_edit,
         "can_undo": can_edit and _can_undo(request, source),
         "message": message,
+        "left_out": left_out,
     }
 
 
@@ -108,6 +116,7 @@ def _changed(
     removed: list[int] = (),
     codes_changed: bool = False,
     recorded_action: bool = True,
+    warning: str = "",
 ) -> HttpResponse:
     """After a local write: only the lines of text around ``spans`` and the margin items that changed.
 
@@ -116,6 +125,8 @@ def _changed(
     """
     if not _wants_fragment(request):
         messages.success(request, message)
+        if warning:
+            messages.warning(request, warning)
         anchor = f"#excerpt-{upsert[0]}" if upsert else ""
         return redirect(reverse("coding_view", args=[study.pk, source.pk]) + anchor)
     book = parts.codebook(study)
@@ -126,6 +137,7 @@ def _changed(
         "study": study,
         "source": source,
         "message": message,
+        "warning": warning,
         "can_edit": True,
         # A write that recorded a coding action can be undone; saves a query on the hot path.
         "can_undo": recorded_action or _can_undo(request, source),
@@ -206,6 +218,7 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
         spans=[(excerpt.start, excerpt.end)],
         upsert=[excerpt.pk],
         codes_changed=data["in_vivo"],
+        warning=excerpt.consent_warning,
     )
 
 

@@ -62,13 +62,21 @@ def codebook(study: Study) -> Codebook:
     return Codebook(by_id=by_id, active=[code for code in ordered if code.status == Code.Status.ACTIVE])
 
 
-def excerpt_rows(source: Source, book: Codebook, *, ids: list[int] | None = None) -> list[dict]:
-    """The source's excerpts (or those of ``ids``) in source order, with codes, speakers and corroborations: 4 queries."""
+def excerpt_rows(
+    source: Source, book: Codebook, *, ids: list[int] | None = None, hidden: set[int] | frozenset[int] = frozenset()
+) -> list[dict]:
+    """The source's excerpts (or those of ``ids``) in source order, with codes, speakers and corroborations: 4 queries.
+
+    ``hidden`` excerpts are left out (a supervisor does not see excerpts of informants without consent).
+    """
     excerpts = Excerpt.objects.filter(source=source)
     in_scope = Q(excerpt__source=source)
     if ids is not None:
         excerpts = excerpts.filter(pk__in=ids)
         in_scope = Q(excerpt_id__in=ids)
+    if hidden:
+        excerpts = excerpts.exclude(pk__in=hidden)
+        in_scope &= ~Q(excerpt_id__in=hidden)
     rows = list(excerpts.order_by("start", "end", "id").values(*ROW_FIELDS))
     by_id = {row["id"]: row for row in rows}
     for row in rows:
@@ -82,6 +90,8 @@ def excerpt_rows(source: Source, book: Codebook, *, ids: list[int] | None = None
     links = Excerpt.corroborates.through.objects.filter(
         Q(from_excerpt__source=source) if ids is None else Q(from_excerpt_id__in=ids)
     )
+    if hidden:
+        links = links.exclude(from_excerpt_id__in=hidden)
     for (excerpt_id,) in links.values_list("from_excerpt_id"):
         by_id[excerpt_id]["corroborations"] += 1
     for row in rows:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from cases import consent_policy
 from cases.models import AttributeDefinition, Study
 from cases.views.base import study_view
 from interviews import selectors_analysis as selectors
@@ -44,9 +45,17 @@ def retrieval(request: HttpRequest, study: Study) -> HttpResponse:
     form, lookups = _retrieval_form(request, study)
     valid = form.is_valid() if form.is_bound else True
     page = None
+    left_out = consent_policy.LeftOut()
+    hides = consent_policy.hides_excluded(request.study_role)
     if valid:
         chosen = form.to_filter() if form.is_bound else selectors.RetrievalFilter()
-        page = Paginator(selectors.retrieval_excerpts(study, chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+        excerpts = selectors.retrieval_excerpts(study, chosen)
+        # One query: which of the matching excerpts an informant without consent speaks in. A supervisor
+        # does not see them; a researcher does, and learns that the CSV export leaves them out.
+        left_out = consent_policy.left_out(excerpts, study)
+        if hides:
+            excerpts = consent_policy.excerpts_without_excluded(excerpts, study)
+        page = Paginator(excerpts, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = selectors.attach_codes_and_speakers(page.object_list, lookups)
     return render(
         request,
@@ -59,6 +68,8 @@ def retrieval(request: HttpRequest, study: Study) -> HttpResponse:
             "has_codes": bool(lookups.tree.codes),
             "filtered": form.is_bound and bool(_query_without_page(request)),
             "query": _query_without_page(request),
+            "left_out": left_out,
+            "hides_left_out": hides,
         },
         status=200 if valid else 400,
     )
@@ -74,7 +85,10 @@ def retrieval_export(request: HttpRequest, study: Study) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     chosen = form.to_filter() if form.is_bound else selectors.RetrievalFilter()
-    excerpts = selectors.retrieval_excerpts(study, chosen)
+    matching = selectors.retrieval_excerpts(study, chosen)
+    # Every export, whoever asks, leaves out what an informant without consent (to quotes) says.
+    left_out = consent_policy.left_out(matching, study)
+    excerpts = consent_policy.excerpts_without_excluded(matching, study)
 
     def rows() -> Iterator[list]:
         yield [_("Codes"), _("Excerpt"), _("Source"), _("Session"), _("Speakers"), _("Groups"), _("Flags"), _("Memo")]
@@ -85,6 +99,10 @@ def retrieval_export(request: HttpRequest, study: Study) -> HttpResponse:
                 yield from _export_rows(chunk, lookups)
                 chunk = []
         yield from _export_rows(chunk, lookups)
+        if left_out:
+            # Said at the end, after a blank row, so the table above stays a plain table.
+            yield []
+            yield [left_out.summary]
 
     return _csv_response(f"retrieval-study-{study.pk}.csv", rows())
 

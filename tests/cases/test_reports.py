@@ -24,6 +24,7 @@ from cases.services import reports as services
 from interviews.models import Attendance, Session
 from tests.factories import (
     AttendanceFactory,
+    ConsentRecordFactory,
     IdentityRecordFactory,
     InformantFactory,
     InformantGroupFactory,
@@ -46,6 +47,8 @@ def build_fieldwork(study) -> dict:
     worker = InformantFactory(study=study, code="AT2", group=employees, site=site, role="verneombud")
     absent = InformantFactory(study=study, code="AT3", group=employees, site=site, role="tillitsvalgt")
     IdentityRecordFactory(informant=leader, full_name=IDENTITY_NAME, email=IDENTITY_EMAIL)
+    for informant in (leader, worker, absent):  # without consent an informant is left out of the report
+        ConsentRecordFactory(informant=informant)
     interview = SessionFactory(study=study, code="S01", date=dt.date(2017, 1, 20), duration_minutes=55)
     focus_group = SessionFactory(
         study=study,

@@ -26,7 +26,7 @@ from cases.models import AttributeDefinition, AttributeValue
 from interviews.models import Excerpt, Session, Source
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create
-from tests.factories import InformantFactory, InformantGroupFactory, SessionFactory, SiteFactory
+from tests.factories import ConsentRecordFactory, InformantFactory, InformantGroupFactory, SessionFactory, SiteFactory
 
 T1_SENTENCES = [
     "Vi fikk være med og bestemme hvordan turnusen skulle legges.",
@@ -69,6 +69,8 @@ def build(study, actor) -> SimpleNamespace:
     w.ag1 = InformantFactory(study=study, code="AG1", group=w.ag, site=w.site_a)
     w.ag2 = InformantFactory(study=study, code="AG2", group=w.ag, site=w.site_b)
     w.tv1 = InformantFactory(study=study, code="TV1", group=w.tv, site=w.site_b)
+    for informant in (w.ag1, w.ag2, w.tv1):  # exports leave out informants without consent
+        ConsentRecordFactory(informant=informant)
     w.years = AttributeDefinition.objects.create(study=study, name="Years of experience", kind="number")
     w.gender = AttributeDefinition.objects.create(study=study, name="Gender", kind="choice", choices=["kvinne", "mann"])
     AttributeValue.objects.create(informant=w.ag1, definition=w.years, value_number=Decimal("5"))

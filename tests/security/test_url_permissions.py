@@ -37,6 +37,7 @@ from cases.models import (
     Invitation,
     Membership,
     ReportJob,
+    SensitiveTerm,
     StoredFile,
     Study,
 )
@@ -59,6 +60,7 @@ from tests.factories import (
     StudyFactory,
     UserFactory,
 )
+from tests.security.figures import collect_figure, count_figure, record_figure
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +171,13 @@ OBJECT_FOR: dict[str, str | None] = {
     "excerpt_code_remove": "excerpt",
     "excerpt_delete": "excerpt",
     "excerpt_detail": "excerpt",
+    "data_lifecycle": None,
+    "lifecycle_settings": None,
+    "reidentification_check": None,
+    "sensitive_term_create": None,
+    "sensitive_term_delete": "sensitive_term",
+    "site_real_name_edit": "site",
+    "informant_withdraw": "informant",
 }
 
 # URLs outside any study: what anonymous users get.
@@ -242,6 +251,7 @@ def build_world(study: Study) -> SimpleNamespace:
     code = code_create(study=study, actor=owner, name="Fornyelse")
     child_code = code_create(study=study, actor=owner, name="Organisasjon", parent=code)
     excerpt = excerpt_create(source=source, actor=owner, start=34, end=58, text=text[34:58], code_ids=[code.pk, child_code.pk])
+    sensitive_term = SensitiveTerm.objects.create(study=study, term="Fyrlykt", kind="project")
     memo = Memo.objects.create(study=study, code=code, title="Om fornyelse", text="Notat", created_by=owner)
     extra = UserFactory()
     membership = Membership.objects.create(study=study, user=extra, role=Membership.Role.CO_RESEARCHER)
@@ -250,7 +260,7 @@ def build_world(study: Study) -> SimpleNamespace:
         condition=condition, file=stored, attribute=attribute, instrument=instrument, version=version, theme=theme,
         question=question, prompt=prompt, session=session, attendance=attendance, recording=recording, report=report,
         invitation=invitation, membership=membership, source=source, speaker=speaker, code=code,
-        child_code=child_code, excerpt=excerpt, memo=memo,
+        child_code=child_code, excerpt=excerpt, memo=memo, sensitive_term=sensitive_term,
     )
 
 
@@ -271,11 +281,14 @@ def _request(client: Client, method: str, url: str):
     with transaction.atomic():
         response = getattr(client, method)(url)
         transaction.set_rollback(True)
+    count_figure("url_requests")
+    collect_figure("url_methods", method)
     return response
 
 
 def test_every_study_url_is_registered():
     names = {entry.name for entry in study_urls()}
+    record_figure("url_patterns", len(names))
     missing = names - OBJECT_FOR.keys()
     assert not missing, f"add these URLs to OBJECT_FOR: {sorted(missing)}"
     assert not OBJECT_FOR.keys() - names, "OBJECT_FOR names URLs that no longer exist"
@@ -287,6 +300,7 @@ def test_every_study_view_declares_its_action():
 
 
 def test_anonymous_is_sent_to_login_everywhere(client, world, study):
+    collect_figure("url_personas", "anonymous")
     checked = 0
     for entry in study_urls():
         url = url_for(entry, study, world)
@@ -304,6 +318,7 @@ def test_anonymous_is_sent_to_login_everywhere(client, world, study):
 
 
 def test_outsider_gets_404_for_every_url_and_method(outsider_client, world, study):
+    collect_figure("url_personas", "outsider")
     for entry in study_urls():
         url = url_for(entry, study, world)
         for method in ("get", "post", "put", "patch", "delete"):
@@ -313,6 +328,7 @@ def test_outsider_gets_404_for_every_url_and_method(outsider_client, world, stud
 
 def test_objects_of_another_study_are_404_under_ones_own_study(outsider, world, study):
     """A member of study B, asking for study A's objects with study B's id, gets 404."""
+    collect_figure("url_personas", "member of another study")
     own_study = Study.objects.get(created_by=outsider)
     client = client_for(outsider)
     for entry in study_urls():
@@ -328,6 +344,7 @@ def test_objects_of_another_study_are_404_under_ones_own_study(outsider, world, 
 def test_each_role_gets_exactly_what_the_policy_says(role, world, study, researcher, co_researcher, supervisor):
     user = {Membership.Role.OWNER: researcher, Membership.Role.CO_RESEARCHER: co_researcher, Membership.Role.SUPERVISOR: supervisor}[role]
     client = client_for(user)
+    collect_figure("url_personas", role)
     for key_list_access in Study.KeyListAccess.values:
         Study.objects.filter(pk=study.pk).update(key_list_access=key_list_access)
         study.refresh_from_db()

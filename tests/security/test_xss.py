@@ -1,0 +1,197 @@
+"""Hostile text never becomes markup: the XSS corpus rendered where user text is shown.
+
+Each payload is written as a transcript line, a code name, an excerpt memo and
+condensed meaning, and a memo (title and text) – then the coding view and the memo
+list are rendered; as a study title, an informant role and a code name in the admin
+changelists; and as a study title, informant role and research question inside the
+method-overview report's HTML. For each page: the parsed document contains no
+script but ours, no event handler, no script URL, no frame or object; the payload is
+shown as text; and a payload with markup characters never appears raw.
+
+The review view (issue 6) does not exist yet; add it here when it does.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+import pytest
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import reverse
+from django.utils.html import escape
+
+from cases.models import Informant, ResearchQuestion, Study
+from cases.reporting import method_overview_context
+from interviews.importers import ImportedText, normalise_text
+from interviews.services.codebook import code_create
+from interviews.services.excerpts import excerpt_create, excerpt_update_details
+from interviews.services.memos import memo_create
+from interviews.services.sources import source_create
+from tests.factories import StudyFactory, UserFactory
+from tests.security.figures import collect_figure, record_figure
+from tests.security.html_checks import page_problems
+from tests.security.xss_payloads import PAYLOADS
+
+pytestmark = pytest.mark.django_db
+
+BATCH = 40
+# What escaping must change. A backtick is harmless: every attribute we (and the admin) write is quoted.
+MARKUP = set("<>\"'&")
+# The admin's own scripts: its static files and its translation catalogue, both same-origin.
+ADMIN_SCRIPTS = ("/static/", "/admin/jsi18n/")
+LABEL = "I1: "
+
+
+class VisibleText(HTMLParser):
+    """Text nodes and attribute values, as a browser would decode them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.parts.extend(value for _, value in attrs if value)
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def visible_text(page: str) -> str:
+    parser = VisibleText()
+    parser.feed(page)
+    parser.close()
+    return "\n".join(parser.parts)
+
+
+def batches() -> Iterator[list[str]]:
+    for start in range(0, len(PAYLOADS), BATCH):
+        yield PAYLOADS[start : start + BATCH]
+
+
+def shown(payload: str) -> str:
+    return unicodedata.normalize("NFC", payload).strip()
+
+
+def assert_safe(page: str, payloads: list[str], where: str, *, admin: bool = False) -> None:
+    problems = page_problems(
+        page, allow_style_attribute=admin, script_prefixes=ADMIN_SCRIPTS if admin else ("/static/",)
+    )
+    assert not problems, (where, problems[:5])
+    text = visible_text(page)
+    # An entity-encoded payload is exactly what escaping another payload (or its lower-case search key) produces.
+    escaped = "\n".join(escape(form) for payload in payloads for form in (payload, payload.lower()))
+    for payload in payloads:
+        assert shown(payload) in text, (where, "payload not rendered as text", payload)
+        if MARKUP & set(payload) and payload not in escaped:
+            assert payload not in page, (where, "payload appears unescaped", payload)
+
+
+@pytest.fixture
+def rolled_back():
+    """Each batch writes its objects, renders, and leaves nothing behind for the next."""
+
+    class Rollback(Exception):
+        pass
+
+    def run(body):
+        try:
+            with transaction.atomic():
+                body()
+                raise Rollback
+        except Rollback:
+            pass
+
+    return run
+
+
+def test_the_corpus_is_large_and_distinct():
+    assert len(PAYLOADS) >= 200
+    assert len({payload.strip() for payload in PAYLOADS}) == len(PAYLOADS)
+    assert all("\n" not in payload and len(payload) <= 190 for payload in PAYLOADS)
+    record_figure("xss_payloads", len(PAYLOADS))
+
+
+def test_coding_view_and_memo_list_escape_everything(study, researcher, researcher_client, rolled_back):
+    def batch_renders(payloads: list[str]) -> None:
+        text = normalise_text("".join(f"{LABEL}{payload}\n" for payload in payloads))
+        source = source_create(
+            study=study, actor=researcher, imported=ImportedText(text=text, format="txt"), title="XSS"
+        )
+        offset = 0
+        for payload, line in zip(payloads, text.split("\n"), strict=False):
+            start, end = offset + len(LABEL), offset + len(line)
+            offset += len(line) + 1
+            code = code_create(study=study, actor=researcher, name=payload)
+            excerpt = excerpt_create(
+                source=source, actor=researcher, start=start, end=end, text=text[start:end], code_ids=[code.pk]
+            )
+            excerpt_update_details(
+                excerpt=excerpt,
+                actor=researcher,
+                memo=payload,
+                condensed_meaning=payload,
+                is_deviant=False,
+                is_counter_finding=False,
+                has_identifying_details=False,
+            )
+            memo_create(study=study, actor=researcher, title=payload, text=payload, code=code)
+        coding = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))
+        assert coding.status_code == 200
+        assert_safe(coding.content.decode(), payloads, "coding view")
+        memos = researcher_client.get(reverse("memo_list", args=[study.pk]))
+        assert memos.status_code == 200
+        assert_safe(memos.content.decode(), payloads, "memo list")
+
+    for payloads in batches():
+        rolled_back(lambda payloads=payloads: batch_renders(payloads))
+    collect_figure("xss_views", "coding view", "memo list")
+
+
+def test_admin_changelists_escape_everything(db, rolled_back):
+    admin = Client()
+    admin.force_login(
+        UserFactory(email="admin@example.org", is_staff=True, is_superuser=True),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+
+    def batch_renders(payloads: list[str]) -> None:
+        owner = UserFactory()
+        home = StudyFactory(created_by=owner, title="Vertsstudie")
+        for number, payload in enumerate(payloads):
+            StudyFactory(created_by=owner, title=payload)
+            Informant.objects.create(study=home, code=f"X{number}", role=payload)
+            code_create(study=home, actor=owner, name=payload)
+        for url in ("/admin/cases/study/", "/admin/cases/informant/", "/admin/interviews/code/"):
+            response = admin.get(url)
+            assert response.status_code == 200, url
+            assert_safe(response.content.decode(), payloads, url, admin=True)
+
+    for payloads in batches():
+        rolled_back(lambda payloads=payloads: batch_renders(payloads))
+    collect_figure("xss_views", "admin")
+
+
+def test_method_overview_html_escapes_everything(db, rolled_back):
+    def batch_renders(payloads: list[str]) -> None:
+        owner = UserFactory()
+        study = StudyFactory(created_by=owner, title=payloads[0])
+        for number, payload in enumerate(payloads):
+            Informant.objects.create(study=study, code=f"I{number}", role=payload)
+            ResearchQuestion.objects.create(study=study, label=f"RQ{number}", text=payload, position=number)
+        study = Study.objects.get(pk=study.pk)
+        page = render_to_string("reports/method_overview.html", method_overview_context(study))
+        assert_safe(page, payloads, "method overview HTML")
+
+    for payloads in batches():
+        rolled_back(lambda payloads=payloads: batch_renders(payloads))
+    collect_figure("xss_views", "method overview PDF HTML")
+
+
+def test_the_checks_catch_an_unescaped_payload():
+    page = "<html><body><p>" + PAYLOADS[0] + "</p></body></html>"
+    with pytest.raises(AssertionError):
+        assert_safe(page, [PAYLOADS[0]], "a page that forgot to escape")
