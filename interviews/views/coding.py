@@ -48,12 +48,16 @@ def _workspace(request: HttpRequest, study: Study, source: Source, message: str 
         else consent_policy.LeftOut()
     )
     rows = parts.excerpt_rows(source, book, hidden=left_out.excerpt_ids)
+    # Their words in the transcript are blotted out too, not only their coded excerpts.
+    masked = (
+        set(consent_policy.excluded_informants(study)) if consent_policy.hides_excluded(request.study_role) else set()
+    )
     can_edit = request.study_can[Action.EDIT.value]
     used_codes = {code.pk: code for row in rows for code in row["codes"]}
     return {
         "study": study,
         "source": source,
-        "text_html": parts.text_html(source, book, rows=rows),
+        "text_html": parts.text_html(source, book, rows=rows, masked=masked),
         "margin_html": parts.margin_html(rows, can_edit),
         "excerpt_count": len(rows),
         "codes": book.active,

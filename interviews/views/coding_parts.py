@@ -117,13 +117,35 @@ def line_window(text: str, start: int, end: int) -> tuple[int, int]:
     return low, len(text) if newline == -1 else newline + 1
 
 
+def masked_text(text: str, turns: list, masked: set[int]) -> str:
+    """``text`` with the speech of ``masked`` informants' turns blotted out, keeping every offset.
+
+    Each visible character of their speech becomes "·" (whitespace and line ends stay), so the
+    spans of everyone else's excerpts still start and end where they did.
+    """
+    if not masked:
+        return text
+    chars = list(text)
+    for turn in turns:
+        if turn.speaker.informant_id in masked:
+            for index in range(turn.label_end, turn.end):
+                if not chars[index].isspace():
+                    chars[index] = "·"
+    return "".join(chars)
+
+
 def text_html(
-    source: Source, book: Codebook, *, rows: list[dict] | None = None, window: tuple[int, int] | None = None
+    source: Source,
+    book: Codebook,
+    *,
+    rows: list[dict] | None = None,
+    window: tuple[int, int] | None = None,
+    masked: set[int] | frozenset[int] = frozenset(),
 ) -> SafeString:
     """The highlighted text, or only the spans of ``window`` (whole lines).
 
     One query for the turns, plus two for the excerpts unless ``rows`` (all of them, from
-    :func:`excerpt_rows`) are given.
+    :func:`excerpt_rows`) are given. The speech of ``masked`` informants is blotted out.
     """
     low, high = window or (0, len(source.text))
     if rows is None:
@@ -138,13 +160,14 @@ def text_html(
             for pk, start, end in excerpts.values_list("id", "start", "end")
         ]
     marks = [Mark(row["id"], row["start"], row["end"], tuple(code.pk for code in row["codes"])) for row in rows]
-    turns = (
+    turns = list(
         SpeakerTurn.objects.filter(source=source, start__lt=high, end__gt=low)
         .select_related("speaker__informant")
         .only("id", "start", "end", "label_end", "speaker__label", "speaker__role", "speaker__informant__code")
     )
     turn_marks = [TurnMark(turn.pk, turn.start, turn.end, turn.label_end, speaker_name(turn.speaker)) for turn in turns]
-    return render_segments(source.text, segments(source.text, marks, turn_marks, window=(low, high)))
+    text = masked_text(source.text, turns, set(masked))
+    return render_segments(text, segments(text, marks, turn_marks, window=(low, high)))
 
 
 # --- the margin --------------------------------------------------------------------------------------------

@@ -154,6 +154,9 @@ def test_supervisor_coding_view_hides_their_excerpts(supervisor_client, research
     assert margin_items(response) == 1 and f'id="excerpt-{world.included.pk}"' in content
     assert f'data-excerpts="{world.no_consent[0].pk}"' not in content
     assert SUMMARY in content
+    # Their words are blotted out of the transcript as well, and every offset still holds.
+    assert "Første poeng om tillit" not in content and "Andre poeng" not in content
+    assert "······" in content
     response = researcher_client.get(url)
     assert margin_items(response) == 5 and "left out" not in response.content.decode()
 
@@ -165,9 +168,9 @@ def test_supervisor_coding_view_query_count_is_pinned(supervisor_client, world, 
         excerpt.speakers.set([world.tv5])
     url = reverse("coding_view", args=[world.study.pk, world.source.pk])
     supervisor_client.get(url)  # session warm-up
-    # As many as the researcher's page: no undo query (a supervisor cannot undo), but one for which
-    # excerpts are left out and why.
-    with django_assert_num_queries(11):
+    # One more than the researcher's page: no undo query (a supervisor cannot undo), but one for which
+    # excerpts are left out and why, and one for whose words in the transcript are blotted out.
+    with django_assert_num_queries(12):
         response = supervisor_client.get(url)
     assert margin_items(response) == 1
 
