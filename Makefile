@@ -29,10 +29,7 @@ run: $(VENV)/.installed messages
 	@echo "  Open http://127.0.0.1:$(PORT)/ and log in with one of the demo users above."
 	@echo "  Ctrl-C stops the web server and the worker."
 	@echo ""
-	@bash -c 'trap "trap - INT TERM EXIT; kill 0" INT TERM EXIT; \
-		$(VENV)/bin/celery -A config worker -B --schedule var/celerybeat-schedule --pool=solo --loglevel=warning & \
-		$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
-		wait'
+	@$(PY) manage.py serve --port $(PORT)
 
 ## make test: install the dev requirements and run the whole suite.
 test: $(VENV)/.installed-dev messages
