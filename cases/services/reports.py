@@ -85,6 +85,16 @@ def _progress(job: ReportJob, percent: int) -> None:
     )
 
 
+
+def report_ids_containing(study: Study, informant_id: int) -> list[int]:
+    """The study's reports whose data include the informant.
+
+    Filtered in Python: a JSON ``contains`` lookup is not available on SQLite (the
+    laptop default), and a study has few reports.
+    """
+    rows = ReportJob.objects.filter(study=study).values_list("pk", "informant_ids")
+    return [pk for pk, ids in rows if informant_id in (ids or [])]
+
 def reports_invalidate_for_informant(
     *, informant_id: int, study: Study, actor: User | None, reason: str, forget: bool = False
 ) -> int:
@@ -97,7 +107,7 @@ def reports_invalidate_for_informant(
     ``forget`` also removes the informant's id from ``informant_ids`` (a
     withdrawal: no row may point at them afterwards).
     """
-    jobs = list(ReportJob.objects.select_for_update().filter(study=study, informant_ids__contains=[informant_id]))
+    jobs = list(ReportJob.objects.select_for_update().filter(pk__in=report_ids_containing(study, informant_id)))
     storage = ReportJob._meta.get_field("file").storage
     changed = 0
     for job in jobs:

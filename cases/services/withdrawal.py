@@ -61,7 +61,7 @@ from interviews.services.sources import source_new_version
 
 from .audit import audit_record
 from .consent import consent_current, consent_withdraw
-from .reports import reports_invalidate_for_informant
+from .reports import report_ids_containing, reports_invalidate_for_informant
 
 REDACTED = "[…]"
 QUOTE_MIN_CHARS = 20
@@ -165,7 +165,7 @@ def withdrawal_plan(informant: Informant) -> WithdrawalPlan:
     )
     plan.file_ids = sorted(StoredFile.objects.filter(study=study, pk__in=form_ids).values_list("pk", flat=True))
     plan.report_ids = sorted(
-        ReportJob.objects.filter(study=study, informant_ids__contains=[informant.pk])
+        ReportJob.objects.filter(pk__in=report_ids_containing(study, informant.pk))
         .filter(Q(state=ReportJob.State.DONE) | ~Q(file=""))
         .values_list("pk", flat=True)
     )

@@ -21,6 +21,7 @@ from cases.models import (
     Study,
     WithdrawalTombstone,
 )
+from cases.services.reports import report_ids_containing
 from cases.services.withdrawal import REDACTED, informant_withdraw, withdrawal_plan
 from interviews.models import Attendance, CodingAction, Excerpt, Memo, Recording, Session, Source, SpeakerLabel
 from tests.cases.uploads import media_root_fixture  # noqa: F401  (each test stores files in its own folder)
@@ -88,7 +89,7 @@ def census(w) -> dict[str, int]:
         "attendance": Attendance.objects.filter(Q(informant_id=pk) | Q(substitute_for_id=pk)).count(),
         "attribute values": AttributeValue.objects.filter(informant_id=pk).count(),
         "stored files": StoredFile.objects.filter(pk=w.form.pk).count(),
-        "reports naming them": ReportJob.objects.filter(informant_ids__contains=[pk]).count(),
+        "reports naming them": len(report_ids_containing(w.study, pk)),
         "undo records": CodingAction.objects.filter(excerpt_id__in=w.tv5_excerpt_ids).count(),
         "audit rows with their code": audit_rows_naming("TV5"),
     }
@@ -173,7 +174,7 @@ def test_census_anonymise_keeps_anonymous_data_and_nothing_identifying(study, dj
         "speaker links": ExcerptSpeaker.objects.filter(informant_id=informant.pk).count(),
         "speaker labels": SpeakerLabel.objects.filter(informant_id=informant.pk).count(),
         "stored files": StoredFile.objects.filter(pk=w.form.pk).count(),
-        "reports naming them": ReportJob.objects.filter(informant_ids__contains=[informant.pk]).count(),
+        "reports naming them": len(report_ids_containing(w.study, informant.pk)),
         "audit rows with their code": audit_rows_naming("TV5"),
     }
     files = files_left(w)
