@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
 from cases.models import Membership
 from cases.permissions import Action, get_study_for, role_allows
@@ -46,3 +47,24 @@ def add_service_errors(form: Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def submit_form(request: HttpRequest, form: Form, save: Callable[[], object], success: str) -> bool:
+    """Validate a posted form and run its service; True when saved, else the errors are on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        save()
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    messages.success(request, success)
+    return True
+
+
+def post_only() -> HttpResponse:
+    """The answer to a GET on a POST-only URL.
+
+    Views call it after loading their object, so another study's object answers 404 to every method.
+    """
+    return HttpResponseNotAllowed(["POST"])

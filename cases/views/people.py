@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -41,7 +40,7 @@ from cases.selectors import informant_list as informant_list_selector
 from cases.services import informant_import as importer
 from cases.services import people as services
 
-from .base import add_service_errors, study_view
+from .base import post_only, study_view, submit_form
 
 IMPORT_SESSION_KEY = "informant_import"
 
@@ -49,24 +48,6 @@ IMPORT_SESSION_KEY = "informant_import"
 def _detached(instance: Any) -> Any:
     """A copy for a ModelForm to fill in, so the service still sees the values before the change (for the audit)."""
     return copy.deepcopy(instance)
-
-
-def _submit(request: HttpRequest, form: Form, save: Callable[[], Any], success: str) -> bool:
-    """Validate a posted form and run its service; True when saved, else the errors are on the form."""
-    if request.method != "POST" or not form.is_valid():
-        return False
-    try:
-        save()
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return False
-    messages.success(request, success)
-    return True
-
-
-def _post_only() -> HttpResponse:
-    # Checked after the object is loaded, so a foreign object answers 404 to every method.
-    return HttpResponseNotAllowed(["POST"])
 
 
 def _form_page(
@@ -100,7 +81,7 @@ def site_list(request: HttpRequest, study: Study) -> HttpResponse:
 @study_view(Action.EDIT)
 def site_create(request: HttpRequest, study: Study) -> HttpResponse:
     form = SiteForm(request.POST or None)
-    if _submit(
+    if submit_form(
         request,
         form,
         lambda: services.site_create(study=study, actor=request.user, **form.cleaned_data),
@@ -121,7 +102,7 @@ def site_create(request: HttpRequest, study: Study) -> HttpResponse:
 def site_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     site = get_object_in_study(Site, study, pk)
     form = SiteForm(request.POST or None, instance=_detached(site))
-    if _submit(
+    if submit_form(
         request,
         form,
         lambda: services.site_update(site=site, actor=request.user, data=form.cleaned_data),
@@ -137,7 +118,7 @@ def site_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
 def site_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     site = get_object_in_study(Site, study, pk)
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     try:
         services.site_delete(site=site, actor=request.user)
     except ValidationError as error:
@@ -152,7 +133,7 @@ def group_create(request: HttpRequest, study: Study) -> HttpResponse:
     form = InformantGroupForm(
         request.POST or None, initial={"position": InformantGroup.objects.filter(study=study).count() + 1}
     )
-    if _submit(
+    if submit_form(
         request,
         form,
         lambda: services.group_create(study=study, actor=request.user, **form.cleaned_data),
@@ -173,7 +154,7 @@ def group_create(request: HttpRequest, study: Study) -> HttpResponse:
 def group_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     group = get_object_in_study(InformantGroup, study, pk)
     form = InformantGroupForm(request.POST or None, instance=_detached(group))
-    if _submit(
+    if submit_form(
         request,
         form,
         lambda: services.group_update(group=group, actor=request.user, data=form.cleaned_data),
@@ -189,7 +170,7 @@ def group_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
 def group_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     group = get_object_in_study(InformantGroup, study, pk)
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     try:
         services.group_delete(group=group, actor=request.user)
     except ValidationError as error:
@@ -204,7 +185,7 @@ def attribute_create(request: HttpRequest, study: Study) -> HttpResponse:
     form = AttributeDefinitionForm(
         request.POST or None, initial={"position": AttributeDefinition.objects.filter(study=study).count() + 1}
     )
-    if _submit(
+    if submit_form(
         request,
         form,
         lambda: services.attribute_definition_create(study=study, actor=request.user, **form.cleaned_data),
@@ -225,7 +206,7 @@ def attribute_create(request: HttpRequest, study: Study) -> HttpResponse:
 def attribute_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     definition = get_object_in_study(AttributeDefinition, study, pk)
     form = AttributeDefinitionForm(request.POST or None, instance=_detached(definition))
-    if _submit(
+    if submit_form(
         request,
         form,
         lambda: services.attribute_definition_update(definition=definition, actor=request.user, data=form.cleaned_data),
@@ -245,7 +226,7 @@ def attribute_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
 def attribute_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     definition = get_object_in_study(AttributeDefinition, study, pk)
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     count = services.attribute_definition_delete(definition=definition, actor=request.user)
     messages.success(
         request,
@@ -341,7 +322,7 @@ def informant_create(request: HttpRequest, study: Study) -> HttpResponse:
             )
         )
 
-    if _submit(request, form, save, _("Informant added.")):
+    if submit_form(request, form, save, _("Informant added.")):
         if "add_another" in request.POST:
             return redirect("informant_create", study.pk)
         return redirect("informant_detail", study.pk, created[0].pk)
@@ -364,7 +345,7 @@ def informant_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             informant=informant, actor=request.user, data=form.informant_data(), attributes=form.attribute_data()
         )
 
-    if _submit(request, form, save, _("Informant saved.")):
+    if submit_form(request, form, save, _("Informant saved.")):
         return redirect("informant_detail", study.pk, informant.pk)
     return render(
         request,
@@ -449,7 +430,7 @@ def identity_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = IdentityForm(request.POST)
         saved = _("Key-list entry for %(code)s saved.") % {"code": informant.code}
-        if _submit(
+        if submit_form(
             request,
             form,
             lambda: services.identity_save(informant=informant, actor=request.user, **form.cleaned_data),

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
-from cases.views.base import add_service_errors, study_view
+from cases.views.base import post_only, study_view, submit_form
 from interviews.forms.codebook import (
     CodebookImportForm,
     CodebookSeedForm,
@@ -38,24 +38,6 @@ from interviews.services import memos as memo_services
 
 IMPORT_SESSION_KEY = "codebook_import"
 MEMOS_PER_PAGE = 50
-
-
-def _post_only() -> HttpResponse:
-    # Checked after the object is loaded, so a foreign object answers 404 to every method.
-    return HttpResponseNotAllowed(["POST"])
-
-
-def _saved(request: HttpRequest, form: Form, save: Any, success: str) -> bool:
-    """Validate a posted form and run its service; True when saved, else the errors are on the form."""
-    if request.method != "POST" or not form.is_valid():
-        return False
-    try:
-        save()
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return False
-    messages.success(request, success)
-    return True
 
 
 def _form_page(request: HttpRequest, study: Study, form: Form, title: str, **extra: Any) -> HttpResponse:
@@ -109,7 +91,7 @@ def code_create(request: HttpRequest, study: Study) -> HttpResponse:
         parent = _code_of_study(study, data.pop("parent"))
         services.code_create(study=study, actor=request.user, parent=parent, **data)
 
-    if _saved(request, form, save, _("Code added.")):
+    if submit_form(request, form, save, _("Code added.")):
         return redirect("codebook", study.pk)
     return _form_page(request, study, form, _("Add a code"))
 
@@ -118,7 +100,7 @@ def code_create(request: HttpRequest, study: Study) -> HttpResponse:
 def code_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     code = get_object_in_study(Code, study, pk)
     form = CodeForm(request.POST or None, study=study, instance=copy.deepcopy(code))
-    if _saved(
+    if submit_form(
         request,
         form,
         lambda: services.code_update(code=code, actor=request.user, data=form.cleaned_data),
@@ -147,7 +129,7 @@ def code_move(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             position=None if position is None else position - 1,
         )
 
-    if _saved(request, form, save, _("Code moved.")):
+    if submit_form(request, form, save, _("Code moved.")):
         return redirect("codebook", study.pk)
     return _form_page(
         request,
@@ -163,7 +145,7 @@ def code_move(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
 def code_reorder(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     code = get_object_in_study(Code, study, pk)
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     direction = request.POST.get("direction", "")
     if direction not in ("up", "down"):
         return HttpResponse(_("Move a code up or down."), status=400)
@@ -184,7 +166,7 @@ def code_merge(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         target = get_object_in_study(Code, study, form.cleaned_data["target"])
         result.append(services.code_merge(source_code=code, target_code=target, actor=request.user))
 
-    if _saved(request, form, save, _("“%(name)s” is merged.") % {"name": code.name}):
+    if submit_form(request, form, save, _("“%(name)s” is merged.") % {"name": code.name}):
         messages.info(
             request,
             ngettext(
@@ -222,7 +204,7 @@ def _run(request: HttpRequest, run: Any, success: str) -> None:
 def code_drop(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     code = get_object_in_study(Code, study, pk)
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     _run(
         request,
         lambda: services.code_drop(code=code, actor=request.user),
@@ -235,7 +217,7 @@ def code_drop(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
 def code_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     code = get_object_in_study(Code, study, pk)
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     _run(request, lambda: services.code_delete(code=code, actor=request.user), _("Code deleted."))
     return redirect("codebook", study.pk)
 
@@ -253,7 +235,7 @@ def codebook_seed(request: HttpRequest, study: Study) -> HttpResponse:
             services.codebook_seed_from_guide(study=study, actor=request.user, version=form.cleaned_data["version"])
         )
 
-    if _saved(request, form, save, _("The codebook is seeded from the guide.")):
+    if submit_form(request, form, save, _("The codebook is seeded from the guide.")):
         messages.info(
             request,
             _("%(created)d codes created, %(skipped)d guide questions already had a code.")
@@ -398,7 +380,7 @@ def memo_create(request: HttpRequest, study: Study) -> HttpResponse:
         target = _memo_target(study, data.pop("target"))
         memo_services.memo_create(study=study, actor=request.user, title=data["title"], text=data["text"], **target)
 
-    if _saved(request, form, save, _("Memo saved.")):
+    if submit_form(request, form, save, _("Memo saved.")):
         return redirect("memo_list", study.pk)
     return _memo_page(request, study, form, creating=True)
 
@@ -413,7 +395,7 @@ def memo_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         data.update(_memo_target(study, data.pop("target")))
         memo_services.memo_update(memo=memo, actor=request.user, data=data)
 
-    if _saved(request, form, save, _("Memo saved.")):
+    if submit_form(request, form, save, _("Memo saved.")):
         return redirect("memo_list", study.pk)
     return _memo_page(request, study, form, memo=memo)
 
@@ -422,7 +404,7 @@ def memo_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
 def memo_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     memo = get_object_in_study(Memo, study, pk)
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     memo_services.memo_delete(memo=memo, actor=request.user)
     messages.success(request, _("Memo deleted."))
     return redirect("memo_list", study.pk)
