@@ -190,8 +190,10 @@ CELERY_BEAT_SCHEDULE = {
     "study-lifecycle-daily": {"task": "cases.tasks.study_lifecycle_run", "schedule": crontab(hour=3, minute=15)},
 }
 
-# How many times a report job may be attempted before it is marked failed.
+# How many times a report job may be attempted before it is marked failed, and how long a
+# worker's claim on a running job holds without a heartbeat before another worker may take it.
 REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+REPORT_LEASE_SECONDS = env.int("REPORT_LEASE_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,
@@ -210,7 +212,6 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
-REPORT_LEASE_SECONDS = env.int("REPORT_LEASE_SECONDS", default=120)
 
 # Study end: remind the owner this many days before the project end date.
 STUDY_END_REMINDER_DAYS = env.int("STUDY_END_REMINDER_DAYS", default=30)
