@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("interviews.urls_codebook")),
     path("", include("interviews.urls_coding")),
     path("", include("interviews.urls_retrieval")),
+    path("", include("interviews.urls_supervision")),
 ]

@@ -112,3 +112,23 @@ class MemoAdmin(admin.ModelAdmin):
 class CodingActionAdmin(admin.ModelAdmin):
     list_display = ["kind", "study", "actor", "source", "excerpt_id", "created_at", "undone_at"]
     raw_id_fields = ["study", "actor", "source"]
+
+
+class SupervisionDecisionInline(admin.TabularInline):
+    model = models.SupervisionDecision
+    extra = 0
+    raw_id_fields = ["research_question", "code", "session", "instrument"]
+
+
+@admin.register(models.SupervisionMeeting)
+class SupervisionMeetingAdmin(admin.ModelAdmin):
+    list_display = ["held_on", "study", "created_by"]
+    raw_id_fields = ["study", "created_by"]
+    filter_horizontal = ["attendees"]
+    inlines = [SupervisionDecisionInline]
+
+
+@admin.register(models.SupervisionDecision)
+class SupervisionDecisionAdmin(admin.ModelAdmin):
+    list_display = ["text", "meeting", "area", "is_done"]
+    raw_id_fields = ["meeting", "research_question", "code", "session", "instrument"]

@@ -2,6 +2,7 @@ from .codebook import Code
 from .excerpts import Coding, CodingAction, Excerpt, Memo
 from .fieldwork import Attendance, Recording, Session
 from .sources import Source, SourceEdit, SpeakerLabel, SpeakerTurn
+from .supervision import SupervisionDecision, SupervisionMeeting
 
 __all__ = [
     "Attendance",
@@ -16,4 +17,6 @@ __all__ = [
     "SourceEdit",
     "SpeakerLabel",
     "SpeakerTurn",
+    "SupervisionDecision",
+    "SupervisionMeeting",
 ]

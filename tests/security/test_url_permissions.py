@@ -42,7 +42,15 @@ from cases.models import (
     Study,
 )
 from cases.permissions import Action, role_allows
-from interviews.models import Memo, Recording, Source, SpeakerLabel, SpeakerTurn
+from interviews.models import (
+    Memo,
+    Recording,
+    Source,
+    SpeakerLabel,
+    SpeakerTurn,
+    SupervisionDecision,
+    SupervisionMeeting,
+)
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create
 from tests.conftest import client_for
@@ -178,6 +186,14 @@ OBJECT_FOR: dict[str, str | None] = {
     "sensitive_term_delete": "sensitive_term",
     "site_real_name_edit": "site",
     "informant_withdraw": "informant",
+    "supervision_list": None,
+    "supervision_meeting_create": None,
+    "supervision_meeting_edit": "supervision_meeting",
+    "supervision_meeting_delete": "supervision_meeting",
+    "supervision_decision_add": "supervision_meeting",
+    "supervision_decision_edit": "supervision_decision",
+    "supervision_decision_toggle": "supervision_decision",
+    "supervision_decision_delete": "supervision_decision",
 }
 
 # URLs outside any study: what anonymous users get.
@@ -251,6 +267,8 @@ def build_world(study: Study) -> SimpleNamespace:
     code = code_create(study=study, actor=owner, name="Fornyelse")
     child_code = code_create(study=study, actor=owner, name="Organisasjon", parent=code)
     excerpt = excerpt_create(source=source, actor=owner, start=34, end=58, text=text[34:58], code_ids=[code.pk, child_code.pk])
+    supervision_meeting = SupervisionMeeting.objects.create(study=study, held_on=dt.date(2017, 1, 5), created_by=owner)
+    supervision_decision = SupervisionDecision.objects.create(meeting=supervision_meeting, text="Beslutning")
     sensitive_term = SensitiveTerm.objects.create(study=study, term="Fyrlykt", kind="project")
     memo = Memo.objects.create(study=study, code=code, title="Om fornyelse", text="Notat", created_by=owner)
     extra = UserFactory()
@@ -261,6 +279,7 @@ def build_world(study: Study) -> SimpleNamespace:
         question=question, prompt=prompt, session=session, attendance=attendance, recording=recording, report=report,
         invitation=invitation, membership=membership, source=source, speaker=speaker, code=code,
         child_code=child_code, excerpt=excerpt, memo=memo, sensitive_term=sensitive_term,
+        supervision_meeting=supervision_meeting, supervision_decision=supervision_decision,
     )
 
 
