@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("interviews.urls_coding")),
     path("", include("interviews.urls_retrieval")),
     path("", include("interviews.urls_supervision")),
+    path("", include("interviews.urls_review")),
 ]

@@ -132,3 +132,36 @@ class SupervisionMeetingAdmin(admin.ModelAdmin):
 class SupervisionDecisionAdmin(admin.ModelAdmin):
     list_display = ["text", "meeting", "area", "is_done"]
     raw_id_fields = ["meeting", "research_question", "code", "session", "instrument"]
+
+
+class ReviewItemInline(admin.TabularInline):
+    model = models.ReviewItem
+    extra = 0
+    raw_id_fields = ["excerpt", "decided_by"]
+
+
+@admin.register(models.ReviewBatch)
+class ReviewBatchAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "study", "kind", "state", "round", "submitted_at", "decided_at"]
+    list_filter = ["kind", "state"]
+    raw_id_fields = ["study", "code", "created_by", "decided_by"]
+    inlines = [ReviewItemInline]
+
+
+@admin.register(models.ReviewItem)
+class ReviewItemAdmin(SimpleHistoryAdmin):
+    list_display = ["batch", "excerpt", "decision", "decided_at"]
+    raw_id_fields = ["batch", "excerpt", "decided_by"]
+
+
+@admin.register(models.ReviewComment)
+class ReviewCommentAdmin(admin.ModelAdmin):
+    list_display = ["study", "author", "created_at", "resolved_at"]
+    raw_id_fields = ["study", "excerpt", "code", "source", "session", "batch", "parent", "author", "resolved_by"]
+
+
+@admin.register(models.CodebookSnapshot)
+class CodebookSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["study", "version", "approved_by", "approved_at"]
+    raw_id_fields = ["study", "batch", "approved_by"]
+    readonly_fields = ["codes"]

@@ -1,17 +1,22 @@
 from .codebook import Code
 from .excerpts import Coding, CodingAction, Excerpt, Memo
 from .fieldwork import Attendance, Recording, Session
+from .review import CodebookSnapshot, ReviewBatch, ReviewComment, ReviewItem
 from .sources import Source, SourceEdit, SpeakerLabel, SpeakerTurn
 from .supervision import SupervisionDecision, SupervisionMeeting
 
 __all__ = [
     "Attendance",
     "Code",
+    "CodebookSnapshot",
     "Coding",
     "CodingAction",
     "Excerpt",
     "Memo",
     "Recording",
+    "ReviewBatch",
+    "ReviewComment",
+    "ReviewItem",
     "Session",
     "Source",
     "SourceEdit",

@@ -1,0 +1,127 @@
+"""Supervisor review: batches of coded excerpts and their state machine.
+
+draft → submitted → approved | changes_requested → (resubmitted) submitted → approved.
+Every transition is a service here, checks the current state under a row lock,
+and writes an audit row (ids and states only). Reviewing needs a reviewer: the
+supervisor, or — when the study has none — a co-researcher who did not create
+the batch. Excerpts of informants without valid consent never enter a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.consent_policy import excluded_informants
+from cases.models import Membership, Study, User
+from cases.services.audit import audit_record
+from interviews.models import Code, Excerpt, ReviewBatch, ReviewItem
+
+State = ReviewBatch.State
+Decision = ReviewItem.Decision
+
+
+def reviewer_roles(study: Study) -> set[str]:
+    """Who reviews: the supervisor; when the study has none, co-researchers review each other."""
+    if Membership.objects.filter(study=study, role=Membership.Role.SUPERVISOR).exists():
+        return {Membership.Role.SUPERVISOR}
+    return {Membership.Role.OWNER, Membership.Role.CO_RESEARCHER}
+
+
+def _check_reviewer(batch: ReviewBatch, reviewer: User) -> None:
+    role = Membership.objects.filter(study=batch.study, user=reviewer).values_list("role", flat=True).first()
+    if role not in reviewer_roles(batch.study) or reviewer.pk == batch.created_by_id:
+        raise PermissionDenied(_("You cannot review this batch."))
+
+
+def _locked(batch: ReviewBatch, *allowed: str) -> ReviewBatch:
+    current = ReviewBatch.objects.select_for_update().get(pk=batch.pk)
+    if current.state not in allowed:
+        raise ValidationError(
+            _("The batch is %(state)s; this step is not possible now.") % {"state": current.get_state_display()}
+        )
+    return current
+
+
+def review_batch_create(
+    *, study: Study, actor: User, title: str, excerpt_ids: Iterable[int] = (), code: Code | None = None,
+    kind: str = ReviewBatch.Kind.EXCERPTS,
+) -> ReviewBatch:
+    """A draft batch of the given excerpts (hand-picked, or all of ``code``'s when none are given)."""
+    with transaction.atomic():
+        if code is not None and code.study_id != study.pk:
+            raise ValidationError({"code": _("The code belongs to another study.")})
+        excerpts = Excerpt.objects.filter(study=study)
+        excerpt_ids = list(excerpt_ids)
+        if excerpt_ids:
+            excerpts = excerpts.filter(pk__in=excerpt_ids)
+            if excerpts.count() != len(set(excerpt_ids)):
+                raise ValidationError(_("One of the excerpts does not exist in this study."))
+        elif code is not None:
+            excerpts = excerpts.filter(codings__code=code)
+        elif kind == ReviewBatch.Kind.EXCERPTS:
+            raise ValidationError(_("Choose the excerpts to submit, or a code."))
+        excluded = set(excluded_informants(study))
+        allowed = [e.pk for e in excerpts.distinct().prefetch_related("speakers") if not {s.pk for s in e.speakers.all()} & excluded]
+        batch = ReviewBatch(study=study, kind=kind, title=title, code=code, created_by=actor)
+        batch.full_clean()
+        batch.save()
+        ReviewItem.objects.bulk_create(ReviewItem(batch=batch, excerpt_id=pk) for pk in sorted(allowed))
+        audit_record(study=study, actor=actor, action="review.created", target=batch, label=title[:100],
+                     items=len(allowed), left_out=len(excerpt_ids or []) - len(allowed) if excerpt_ids else None)
+    return batch
+
+
+def review_batch_submit(*, batch: ReviewBatch, actor: User) -> ReviewBatch:
+    """draft or changes_requested → submitted; a resubmission sends only the items not yet approved back."""
+    with transaction.atomic():
+        current = _locked(batch, State.DRAFT, State.CHANGES_REQUESTED)
+        if current.kind == ReviewBatch.Kind.EXCERPTS and not current.items.exists():
+            raise ValidationError(_("The batch has no excerpts to review."))
+        current.items.filter(decision=Decision.CHANGE_REQUESTED).update(
+            decision=Decision.PENDING, decided_by=None, decided_at=None
+        )
+        current.state = State.SUBMITTED
+        current.round += 1
+        current.submitted_at = timezone.now()
+        current.save(update_fields=["state", "round", "submitted_at"])
+        audit_record(study=current.study, actor=actor, action="review.submitted", target=current,
+                     label=current.title[:100], round=current.round)
+    return current
+
+
+def review_item_decide(*, item: ReviewItem, reviewer: User, decision: str) -> ReviewItem:
+    """The reviewer's decision on one excerpt of a submitted batch."""
+    if decision not in (Decision.APPROVED, Decision.CHANGE_REQUESTED):
+        raise ValidationError(_("Approve the excerpt or request a change."))
+    with transaction.atomic():
+        batch = _locked(item.batch, State.SUBMITTED)
+        _check_reviewer(batch, reviewer)
+        item.decision, item.decided_by, item.decided_at = decision, reviewer, timezone.now()
+        item.save(update_fields=["decision", "decided_by", "decided_at"])
+        audit_record(study=batch.study, actor=reviewer, action="review.item_decided", target=batch,
+                     label=batch.title[:100], excerpt=item.excerpt_id, decision=decision)
+    return item
+
+
+def review_batch_decide(*, batch: ReviewBatch, reviewer: User) -> ReviewBatch:
+    """Close the round: approved when every item is approved, changes requested otherwise.
+
+    Every item must have a decision first.
+    """
+    with transaction.atomic():
+        current = _locked(batch, State.SUBMITTED)
+        _check_reviewer(current, reviewer)
+        decisions = set(current.items.values_list("decision", flat=True))
+        if Decision.PENDING in decisions:
+            raise ValidationError(_("Decide on every excerpt before you close the review."))
+        current.state = State.CHANGES_REQUESTED if Decision.CHANGE_REQUESTED in decisions else State.APPROVED
+        current.decided_by, current.decided_at = reviewer, timezone.now()
+        current.save(update_fields=["state", "decided_by", "decided_at"])
+        audit_record(study=current.study, actor=reviewer, action="review.decided", target=current,
+                     label=current.title[:100], state=current.state, round=current.round)
+    return current
