@@ -186,7 +186,8 @@ class TimelineEntry:
     code: str = ""
     record: str = ""
     fields: list[str] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
+    # Pairs, not a dict: a data key such as "items" must not shadow dict.items in the template.
+    details: list[tuple[str, Any]] = field(default_factory=list)
     is_history: bool = False
 
 
@@ -299,7 +300,7 @@ def _audit_entries(ids: list[int]) -> dict[int, TimelineEntry]:
             code=event.action,
             record=event.target_label,
             fields=[str(name) for name in event.data.get("fields", [])] if isinstance(event.data, dict) else [],
-            details={key: value for key, value in event.data.items() if key != "fields"}
+            details=[(key, value) for key, value in event.data.items() if key != "fields"]
             if isinstance(event.data, dict)
             else {},
         )

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("interviews.urls_retrieval")),
     path("", include("interviews.urls_supervision")),
     path("", include("interviews.urls_review")),
+    path("", include("interviews.urls_signoff")),
 ]

@@ -26,15 +26,17 @@ from cases.permissions import Action, get_object_in_study
 from cases.selectors import study_list_for, study_overview
 from cases.selectors_audit import AREAS, audit_timeline_page
 from cases.services import studies as services
+from interviews.selectors_waiting import with_waiting_review
 
 from .base import add_service_errors, study_view
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    studies = list(study_list_for(request.user))
+    studies = list(with_waiting_review(study_list_for(request.user), request.user))
     for study in studies:
         study.my_role_label = Membership.Role(study.my_role).label
+        study.is_supervisor = study.my_role == Membership.Role.SUPERVISOR
     return render(request, "cases/home.html", {"studies": studies})
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from cases.consent_policy import excluded_informants
 from cases.models import Membership, Study, User
 from cases.services.audit import audit_record
-from interviews.models import Code, Excerpt, ReviewBatch, ReviewItem
+from interviews.models import Code, Excerpt, ReviewBatch, ReviewComment, ReviewItem
 
 State = ReviewBatch.State
 Decision = ReviewItem.Decision
@@ -72,7 +72,7 @@ def review_batch_create(
         batch.save()
         ReviewItem.objects.bulk_create(ReviewItem(batch=batch, excerpt_id=pk) for pk in sorted(allowed))
         audit_record(study=study, actor=actor, action="review.created", target=batch, label=title[:100],
-                     items=len(allowed), left_out=len(excerpt_ids or []) - len(allowed) if excerpt_ids else None)
+                     item_count=len(allowed), left_out=len(excerpt_ids or []) - len(allowed) if excerpt_ids else None)
     return batch
 
 
@@ -116,7 +116,11 @@ def review_batch_decide(*, batch: ReviewBatch, reviewer: User) -> ReviewBatch:
     with transaction.atomic():
         current = _locked(batch, State.SUBMITTED)
         _check_reviewer(current, reviewer)
-        decisions = set(current.items.values_list("decision", flat=True))
+        # An informant whose consent lapsed after submission drops out of the review, and of the decision.
+        excluded = set(excluded_informants(current.study))
+        decisions = set(
+            current.items.exclude(excerpt__speakers__in=excluded).values_list("decision", flat=True)
+        )
         if Decision.PENDING in decisions:
             raise ValidationError(_("Decide on every excerpt before you close the review."))
         current.state = State.CHANGES_REQUESTED if Decision.CHANGE_REQUESTED in decisions else State.APPROVED
@@ -125,3 +129,85 @@ def review_batch_decide(*, batch: ReviewBatch, reviewer: User) -> ReviewBatch:
         audit_record(study=current.study, actor=reviewer, action="review.decided", target=current,
                      label=current.title[:100], state=current.state, round=current.round)
     return current
+
+
+# --- comment threads ----------------------------------------------------------------------------------------
+
+
+def review_comment_add(
+    *,
+    study: Study,
+    actor: User,
+    text: str,
+    excerpt: Excerpt | None = None,
+    code: Code | None = None,
+    parent: ReviewComment | None = None,
+    batch: ReviewBatch | None = None,
+) -> ReviewComment:
+    """A comment on an excerpt or a code, or a reply in its thread (the reply takes its parent's target)."""
+    with transaction.atomic():
+        if parent is not None:
+            if parent.study_id != study.pk:
+                raise ValidationError(_("The comment belongs to another study."))
+            root = parent.parent if parent.parent_id else parent
+            excerpt, code = root.excerpt, root.code
+            parent = root
+        targets = [target for target in (excerpt, code) if target is not None]
+        if len(targets) != 1:
+            raise ValidationError(_("Comment on one excerpt or one code."))
+        if targets[0].study_id != study.pk or (batch is not None and batch.study_id != study.pk):
+            raise ValidationError(_("The excerpt or code belongs to another study."))
+        comment = ReviewComment(
+            study=study, excerpt=excerpt, code=code, parent=parent, batch=batch, author=actor, text=text.strip()
+        )
+        comment.full_clean()
+        comment.save()
+        audit_record(
+            study=study,
+            actor=actor,
+            action="review.commented",
+            target=comment,
+            label="",
+            excerpt=comment.excerpt_id,
+            code=comment.code_id,
+            parent=comment.parent_id,
+            batch=comment.batch_id,
+        )
+    return comment
+
+
+def review_comment_resolve(*, comment: ReviewComment, actor: User) -> ReviewComment:
+    """Mark a thread resolved (its first comment); a thread resolved already stays as it was."""
+    with transaction.atomic():
+        current = ReviewComment.objects.select_for_update().get(pk=comment.pk)
+        if current.parent_id is not None:
+            raise ValidationError(_("Resolve the thread from its first comment."))
+        if current.resolved_at is not None:
+            raise ValidationError(_("The thread is resolved already."))
+        current.resolved_at, current.resolved_by = timezone.now(), actor
+        current.save(update_fields=["resolved_at", "resolved_by"])
+        audit_record(study=current.study, actor=actor, action="review.comment_resolved", target=current, label="")
+    return current
+
+
+# Transitions with e-mail ---------------------------------------------------------------------------------------------
+
+
+def review_batch_submit_and_notify(*, batch: ReviewBatch, actor: User) -> ReviewBatch:
+    """``review_batch_submit``, then e-mail the reviewers once the transaction commits."""
+    from interviews.services.notifications import review_submitted_notify  # notifications imports this module
+
+    with transaction.atomic():
+        batch = review_batch_submit(batch=batch, actor=actor)
+        review_submitted_notify(batch=batch, actor=actor)
+    return batch
+
+
+def review_batch_decide_and_notify(*, batch: ReviewBatch, reviewer: User) -> ReviewBatch:
+    """``review_batch_decide``, then e-mail the batch's creator once the transaction commits."""
+    from interviews.services.notifications import review_decided_notify  # notifications imports this module
+
+    with transaction.atomic():
+        batch = review_batch_decide(batch=batch, reviewer=reviewer)
+        review_decided_notify(batch=batch, reviewer=reviewer)
+    return batch

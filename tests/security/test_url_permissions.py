@@ -43,8 +43,12 @@ from cases.models import (
 )
 from cases.permissions import Action, role_allows
 from interviews.models import (
+    CodebookSnapshot,
     Memo,
     Recording,
+    ReviewBatch,
+    ReviewComment,
+    ReviewItem,
     Source,
     SpeakerLabel,
     SpeakerTurn,
@@ -194,7 +198,22 @@ OBJECT_FOR: dict[str, str | None] = {
     "supervision_decision_edit": "supervision_decision",
     "supervision_decision_toggle": "supervision_decision",
     "supervision_decision_delete": "supervision_decision",
+    "review_list": None,
+    "review_batch_create": None,
+    "review_comment_add": None,
+    "review_batch": "review_batch",
+    "review_batch_submit": "review_batch",
+    "review_batch_decide": "review_batch",
+    "review_item_decide": "review_item",
+    "review_comment_resolve": "review_comment",
+    "codebook_versions": None,
+    "codebook_signoff": None,
+    "codebook_version": "codebook_snapshot",
 }
+
+# URLs whose view lets every member in (Action.VIEW) but whose service decides who may act:
+# reviewing is for the supervisor (or, without one, a co-researcher who did not make the batch).
+SERVICE_CHECKED = {"review_batch_decide", "review_item_decide", "codebook_signoff"}
 
 # URLs outside any study: what anonymous users get.
 PUBLIC_OK = {"login", "logout", "invitation_accept", "set_language"}
@@ -269,6 +288,12 @@ def build_world(study: Study) -> SimpleNamespace:
     excerpt = excerpt_create(source=source, actor=owner, start=34, end=58, text=text[34:58], code_ids=[code.pk, child_code.pk])
     supervision_meeting = SupervisionMeeting.objects.create(study=study, held_on=dt.date(2017, 1, 5), created_by=owner)
     supervision_decision = SupervisionDecision.objects.create(meeting=supervision_meeting, text="Beslutning")
+    review_batch = ReviewBatch.objects.create(study=study, title="Runde 1", code=code, created_by=owner)
+    review_item = ReviewItem.objects.create(batch=review_batch, excerpt=excerpt)
+    review_comment = ReviewComment.objects.create(
+        study=study, excerpt=excerpt, batch=review_batch, author=owner, text="Se på avgrensningen"
+    )
+    codebook_snapshot = CodebookSnapshot.objects.create(study=study, version=1, codes=[], approved_by=owner)
     sensitive_term = SensitiveTerm.objects.create(study=study, term="Fyrlykt", kind="project")
     memo = Memo.objects.create(study=study, code=code, title="Om fornyelse", text="Notat", created_by=owner)
     extra = UserFactory()
@@ -280,6 +305,8 @@ def build_world(study: Study) -> SimpleNamespace:
         invitation=invitation, membership=membership, source=source, speaker=speaker, code=code,
         child_code=child_code, excerpt=excerpt, memo=memo, sensitive_term=sensitive_term,
         supervision_meeting=supervision_meeting, supervision_decision=supervision_decision,
+        review_batch=review_batch, review_item=review_item, review_comment=review_comment,
+        codebook_snapshot=codebook_snapshot,
     )
 
 
@@ -372,7 +399,9 @@ def test_each_role_gets_exactly_what_the_policy_says(role, world, study, researc
             url = url_for(entry, study, world)
             for method in ("get", "post"):
                 response = _request(client, method, url)
-                if allowed:
+                if allowed and entry.name in SERVICE_CHECKED:
+                    assert response.status_code not in (404, 500), (role, key_list_access, entry.name, method, response.status_code)
+                elif allowed:
                     assert response.status_code not in (403, 404, 500), (role, key_list_access, entry.name, method, response.status_code)
                 else:
                     assert response.status_code == 403, (role, key_list_access, entry.name, method, response.status_code)

@@ -1,0 +1,329 @@
+"""Supervisor review: batches of coded excerpts, the review screen, decisions and comment threads.
+
+The researcher builds and submits batches (Action.EDIT). Reviewing is not in the
+role policy: the reviewer's views load the study with Action.VIEW and the
+services decide who may review (PermissionDenied → 403). Excerpts of informants
+without valid consent never appear on these pages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from cases import consent_policy
+from cases.models import Study
+from cases.permissions import Action, get_object_in_study
+from cases.views.base import post_only, study_view
+from interviews.forms.review import ReviewBatchCreateForm, ReviewCommentForm, ReviewItemDecideForm
+from interviews.models import Excerpt, ReviewBatch, ReviewComment, ReviewItem, Source, SpeakerTurn
+from interviews.services import review as services
+
+State = ReviewBatch.State
+Decision = ReviewItem.Decision
+SUBMITTABLE = (State.DRAFT, State.CHANGES_REQUESTED)
+STATE_BADGES = {
+    State.DRAFT: "text-bg-secondary",
+    State.SUBMITTED: "text-bg-primary",
+    State.APPROVED: "text-bg-success",
+    State.CHANGES_REQUESTED: "text-bg-warning",
+}
+DECISION_BADGES = {
+    Decision.PENDING: "text-bg-light border",
+    Decision.APPROVED: "text-bg-success",
+    Decision.CHANGE_REQUESTED: "text-bg-warning",
+}
+
+
+def _is_reviewer(request: HttpRequest, batch: ReviewBatch) -> bool:
+    """The services decide; this only chooses which buttons to show."""
+    return request.study_role in services.reviewer_roles(batch.study) and request.user.pk != batch.created_by_id
+
+
+def _visible_items(study: Study):
+    """The study's review items minus those of informants without valid consent; adds no query of its own."""
+    visible = consent_policy.excerpts_without_excluded(Excerpt.objects.filter(study=study), study)
+    return ReviewItem.objects.filter(batch__study=study, excerpt__in=visible)
+
+
+def _back(study: Study, batch_id: int | None, anchor: str = "") -> HttpResponse:
+    if batch_id is None:
+        return redirect("review_list", study.pk)
+    return redirect(reverse("review_batch", args=[study.pk, batch_id]) + anchor)
+
+
+def _refused(request: HttpRequest, error: ValidationError, back: HttpResponse) -> HttpResponse:
+    for message in error.messages:
+        messages.error(request, message)
+    return back
+
+
+# --- the list ----------------------------------------------------------------------------------------------
+
+
+@study_view()
+@require_GET
+def review_list(request: HttpRequest, study: Study) -> HttpResponse:
+    visible = Q(items__in=_visible_items(study))
+    batches = (
+        ReviewBatch.objects.filter(study=study)
+        .select_related("code", "created_by", "decided_by")
+        .annotate(
+            approved=Count("items", filter=visible & Q(items__decision=Decision.APPROVED), distinct=True),
+            change_requested=Count(
+                "items", filter=visible & Q(items__decision=Decision.CHANGE_REQUESTED), distinct=True
+            ),
+            pending=Count("items", filter=visible & Q(items__decision=Decision.PENDING), distinct=True),
+        )
+    )
+    rows = [
+        {"batch": batch, "badge": STATE_BADGES[batch.state], "can_submit": batch.state in SUBMITTABLE}
+        for batch in batches
+    ]
+    form = ReviewBatchCreateForm(study=study) if request.study_can[Action.EDIT.value] else None
+    return render(request, "interviews/review/list.html", {"study": study, "rows": rows, "form": form})
+
+
+@study_view(Action.EDIT)
+def review_batch_create(request: HttpRequest, study: Study) -> HttpResponse:
+    if request.method != "POST":
+        return post_only()
+    form = ReviewBatchCreateForm(request.POST, study=study)
+    if form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            batch = services.review_batch_create(
+                study=study, actor=request.user, title=form.cleaned_data["title"] or code.name, code=code
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(
+                request,
+                _("Batch created with %(count)d excerpts. Submit it when you are ready.")
+                % {"count": batch.items.count()},
+            )
+            return redirect("review_batch", study.pk, batch.pk)
+    return render(request, "interviews/review/create.html", {"study": study, "form": form}, status=400)
+
+
+@study_view(Action.EDIT)
+def review_batch_submit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    batch = get_object_in_study(ReviewBatch, study, pk)
+    if request.method != "POST":
+        return post_only()
+    try:
+        services.review_batch_submit_and_notify(batch=batch, actor=request.user)
+    except ValidationError as error:
+        return _refused(request, error, _back(study, None))
+    messages.success(request, _("Submitted for review."))
+    return _back(study, None)
+
+
+# --- the review screen -------------------------------------------------------------------------------------
+
+
+def _context_window(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the excerpt's context starts and ends: the line before its first line, the line after its last."""
+    line_start = text.rfind("\n", 0, start) + 1
+    low = text.rfind("\n", 0, max(line_start - 1, 0)) + 1 if line_start > 0 else 0
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    high = text.find("\n", line_end + 1)
+    high = len(text) if high == -1 or line_end == len(text) else high
+    return low, high
+
+
+def _masked(text: str, low: int, high: int, hidden: list[tuple[int, int]]) -> str:
+    """``text[low:high]`` with the turns of informants without valid consent replaced by a placeholder."""
+    pieces, position = [], low
+    for start, end in sorted(hidden):
+        if end <= position or start >= high:
+            continue
+        pieces.append(text[position : max(start, position)])
+        pieces.append(
+            _("[words of an informant without valid consent left out]") + ("\n" if text[end - 1 : end] == "\n" else "")
+        )
+        position = min(end, high)
+    pieces.append(text[position:high])
+    return "".join(pieces)
+
+
+def _threads(comments: list[ReviewComment]) -> dict[tuple[str, int], list[ReviewComment]]:
+    """Root comments by target ("excerpt"/"code", id), each with ``thread_replies`` in order."""
+    replies: dict[int, list[ReviewComment]] = defaultdict(list)
+    for comment in comments:
+        if comment.parent_id:
+            replies[comment.parent_id].append(comment)
+    threads: dict[tuple[str, int], list[ReviewComment]] = defaultdict(list)
+    for comment in comments:
+        if comment.parent_id is None:
+            comment.thread_replies = replies[comment.pk]
+            key = ("excerpt", comment.excerpt_id) if comment.excerpt_id else ("code", comment.code_id)
+            threads[key].append(comment)
+    return threads
+
+
+@study_view()
+@require_GET
+def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    batch = get_object_in_study(ReviewBatch.objects.select_related("code", "created_by", "decided_by"), study, pk)
+    batch.study = study
+    items = list(
+        _visible_items(study)
+        .filter(batch=batch)
+        .select_related("excerpt__source__session", "decided_by")
+        .defer("excerpt__source__text")
+        .prefetch_related("excerpt__speakers", "excerpt__codes")
+        .order_by("excerpt__source_id", "excerpt__start", "pk")
+    )
+    # Each source's text is read once, whatever the number of excerpts in it.
+    source_ids = {item.excerpt.source_id for item in items}
+    texts = dict(Source.objects.filter(pk__in=source_ids).values_list("pk", "text")) if items else {}
+    # The lines around an excerpt may be spoken by an informant without valid consent: their words stay out.
+    hidden: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if items:
+        turns = SpeakerTurn.objects.filter(
+            source_id__in=source_ids,
+            speaker__informant_id__in=consent_policy.excluded_informant_queryset(study).values("pk"),
+        ).values_list("source_id", "start", "end")
+        for source_id, start, end in turns:
+            hidden[source_id].append((start, end))
+    target = Q(excerpt_id__in=[item.excerpt_id for item in items])
+    if batch.code_id:
+        target |= Q(code_id=batch.code_id)
+    threads = _threads(list(ReviewComment.objects.filter(target, study=study).select_related("author", "resolved_by")))
+    rows = []
+    for item in items:
+        excerpt = item.excerpt
+        text = texts[excerpt.source_id]
+        low, high = _context_window(text, excerpt.start, excerpt.end)
+        before = _masked(text, low, excerpt.start, hidden[excerpt.source_id])
+        after = _masked(text, excerpt.end, high, hidden[excerpt.source_id])
+        marked = text[excerpt.start : excerpt.end]
+        rows.append(
+            {
+                "item": item,
+                "excerpt": excerpt,
+                "before": before,
+                "marked": marked,
+                "after": after,
+                "badge": DECISION_BADGES[item.decision],
+                "threads": threads.get(("excerpt", excerpt.pk), []),
+                "coding_url": reverse("coding_view", args=[study.pk, excerpt.source_id]) + f"#excerpt-{excerpt.pk}",
+            }
+        )
+    pending = sum(1 for item in items if item.decision == Decision.PENDING)
+    return render(
+        request,
+        "interviews/review/batch.html",
+        {
+            "study": study,
+            "batch": batch,
+            "badge": STATE_BADGES[batch.state],
+            "rows": rows,
+            "pending": pending,
+            "code_threads": threads.get(("code", batch.code_id), []) if batch.code_id else [],
+            "is_reviewer": _is_reviewer(request, batch),
+            "is_open": batch.state == State.SUBMITTED,
+            "can_submit": request.study_can[Action.EDIT.value] and batch.state in SUBMITTABLE,
+            "comment_form": ReviewCommentForm(study=study),
+            "Decision": {"approved": Decision.APPROVED.value, "change_requested": Decision.CHANGE_REQUESTED.value},
+        },
+    )
+
+
+@study_view()
+def review_item_decide(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    item = get_object_in_study(ReviewItem.objects.select_related("batch__study"), study, pk, path="batch__study")
+    if request.method != "POST":
+        return post_only()
+    form = ReviewItemDecideForm(request.POST)
+    back = _back(study, item.batch_id, f"#item-{item.excerpt_id}")
+    if not form.is_valid():
+        errors = [_("Approve the excerpt or request a change.")]
+        return render(
+            request, "interviews/review/refused.html", {"study": study, "back": back.url, "errors": errors}, status=400
+        )
+    try:
+        services.review_item_decide(item=item, reviewer=request.user, decision=form.cleaned_data["decision"])
+    except ValidationError as error:
+        return _refused(request, error, back)
+    return back
+
+
+@study_view()
+def review_batch_decide(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    batch = get_object_in_study(ReviewBatch.objects.select_related("study"), study, pk)
+    if request.method != "POST":
+        return post_only()
+    try:
+        batch = services.review_batch_decide_and_notify(batch=batch, reviewer=request.user)
+    except ValidationError as error:
+        return _refused(request, error, _back(study, batch.pk))
+    if batch.state == State.APPROVED:
+        messages.success(request, _("Review closed: every excerpt approved."))
+    else:
+        messages.success(request, _("Review closed: the researcher is asked to change what you marked."))
+    return _back(study, batch.pk)
+
+
+# --- comments ----------------------------------------------------------------------------------------------
+
+
+@study_view()
+def review_comment_add(request: HttpRequest, study: Study) -> HttpResponse:
+    if request.method != "POST":
+        return post_only()
+    form = ReviewCommentForm(request.POST, study=study)
+    batch_id = request.POST.get("batch", "")
+    batch = ReviewBatch.objects.filter(study=study, pk=batch_id).first() if batch_id.isdigit() else None
+    back_url = reverse("review_batch", args=[study.pk, batch.pk]) if batch else reverse("review_list", args=[study.pk])
+    if not form.is_valid():
+        errors = [message for messages_ in form.errors.values() for message in messages_]
+        return render(
+            request, "interviews/review/refused.html", {"study": study, "back": back_url, "errors": errors}, status=400
+        )
+    data = form.cleaned_data
+    try:
+        comment = services.review_comment_add(
+            study=study,
+            actor=request.user,
+            text=data["text"],
+            excerpt=data["excerpt"],
+            code=data["code"],
+            parent=data["parent"],
+            batch=batch,
+        )
+    except ValidationError as error:
+        return render(
+            request,
+            "interviews/review/refused.html",
+            {"study": study, "back": back_url, "errors": error.messages},
+            status=400,
+        )
+    messages.success(request, _("Comment added."))
+    anchor = f"#item-{comment.excerpt_id}" if comment.excerpt_id else "#code-comments"
+    return redirect(back_url + anchor)
+
+
+@study_view()
+def review_comment_resolve(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    comment = get_object_in_study(ReviewComment.objects.select_related("study"), study, pk)
+    if request.method != "POST":
+        return post_only()
+    anchor = f"#item-{comment.excerpt_id}" if comment.excerpt_id else "#code-comments"
+    try:
+        services.review_comment_resolve(comment=comment, actor=request.user)
+    except ValidationError as error:
+        return _refused(request, error, _back(study, comment.batch_id, anchor))
+    messages.success(request, _("Thread marked resolved."))
+    return _back(study, comment.batch_id, anchor)
