@@ -30,6 +30,7 @@ from interviews.importers import ImportedText, normalise_text
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create, excerpt_update_details
 from interviews.services.memos import memo_create
+from interviews.services.review import review_batch_create, review_comment_add
 from interviews.services.sources import source_create
 from tests.factories import StudyFactory, UserFactory
 from tests.security.figures import collect_figure, record_figure
@@ -115,13 +116,14 @@ def test_the_corpus_is_large_and_distinct():
     record_figure("xss_payloads", len(PAYLOADS))
 
 
-def test_coding_view_and_memo_list_escape_everything(study, researcher, researcher_client, rolled_back):
+def test_coding_view_review_screen_and_memo_list_escape_everything(study, researcher, researcher_client, rolled_back):
     def batch_renders(payloads: list[str]) -> None:
         text = normalise_text("".join(f"{LABEL}{payload}\n" for payload in payloads))
         source = source_create(
             study=study, actor=researcher, imported=ImportedText(text=text, format="txt"), title="XSS"
         )
         offset = 0
+        coded = []
         for payload, line in zip(payloads, text.split("\n"), strict=False):
             start, end = offset + len(LABEL), offset + len(line)
             offset += len(line) + 1
@@ -139,6 +141,15 @@ def test_coding_view_and_memo_list_escape_everything(study, researcher, research
                 has_identifying_details=False,
             )
             memo_create(study=study, actor=researcher, title=payload, text=payload, code=code)
+            coded.append((excerpt, payload))
+        batch = review_batch_create(
+            study=study, actor=researcher, title=payloads[0][:200], excerpt_ids=[e.pk for e, _ in coded]
+        )
+        for excerpt, payload in coded:
+            review_comment_add(study=study, actor=researcher, text=payload, excerpt=excerpt, batch=batch)
+        review = researcher_client.get(reverse("review_batch", args=[study.pk, batch.pk]))
+        assert review.status_code == 200
+        assert_safe(review.content.decode(), payloads, "review screen")
         coding = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))
         assert coding.status_code == 200
         assert_safe(coding.content.decode(), payloads, "coding view")
@@ -148,7 +159,7 @@ def test_coding_view_and_memo_list_escape_everything(study, researcher, research
 
     for payloads in batches():
         rolled_back(lambda payloads=payloads: batch_renders(payloads))
-    collect_figure("xss_views", "coding view", "memo list")
+    collect_figure("xss_views", "coding view", "memo list", "review screen")
 
 
 def test_admin_changelists_escape_everything(db, rolled_back):
