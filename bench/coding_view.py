@@ -178,6 +178,8 @@ def percentile(timings: list[float], fraction: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of five coding-view requests")
+    parser.add_argument("--show-queries", action="store_true", help="print the SQL of one code application")
     args = parser.parse_args()
 
     url = dedicated_url(os.environ.get("DATABASE_URL", DEFAULT_URL))
@@ -214,6 +216,16 @@ def main() -> None:
     view_url = reverse("coding_view", args=[study.pk, source.pk])
     response = client.get(view_url)
     assert response.status_code == 200, response.status_code
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(5):
+            client.get(view_url)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
     timings = []
     for _ in range(args.requests):
         began = time.perf_counter()
@@ -255,6 +267,9 @@ def main() -> None:
             HTTP_X_REQUESTED_WITH="fetch",
         )
     apply_queries = len(queries)
+    if args.show_queries:
+        for number, query in enumerate(queries.captured_queries, 1):
+            print(f"{number:2d} {query['time']}s {query['sql'][:150]}")
 
     print(
         f"\nServer time through the test Client ({args.requests} GETs after one warm-up; {APPLICATIONS} applications).\n"

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from html import escape as _html_escape
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 MAX_DEPTH_CLASS = 3
+
+
+def escape(value: object) -> str:
+    """HTML-escape ``value`` (& < > " '), as django.utils.html.escape does without its lazy-string wrapper.
+
+    The coding view escapes tens of thousands of pieces per page; Django's wrapper alone cost a third of it.
+    """
+    return _html_escape(str(value))
 
 
 @dataclass(frozen=True)

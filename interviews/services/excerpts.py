@@ -133,7 +133,10 @@ def excerpt_create(
             has_unknown_speaker=unknown,
         )
         Coding.objects.bulk_create(Coding(excerpt=excerpt, code=code, created_by=actor) for code in codes)
-        excerpt.speakers.set(informant_ids)
+        if informant_ids:
+            # A new excerpt has no speaker rows yet: one INSERT instead of set()'s read-then-write.
+            Speaker = Excerpt.speakers.through
+            Speaker.objects.bulk_create(Speaker(excerpt=excerpt, informant_id=pk) for pk in informant_ids)
         excerpt.consent_warning = warning
         CodingAction.objects.create(
             study_id=source.study_id, actor=actor, source=source, kind=CodingAction.Kind.EXCERPT_CREATED, excerpt_id=excerpt.pk
