@@ -77,11 +77,6 @@ def _problem_of(informant: Informant, state: str) -> str | None:
     return None
 
 
-def consent_problem(informant: Informant) -> str | None:
-    """Why data may not (or should not) be entered for ``informant``; None when consent is given."""
-    return _problem_of(informant, _consent_state(informant))
-
-
 def attendance_set(
     *,
     session: Session,
