@@ -222,3 +222,22 @@ def test_a_codebook_merges_by_name(study, researcher):
     assert (created, filled) == (3, 1)
     assert _paths(study) == {"Ideer", "Ideer > Nye", "Tid", "Tid > Tidspress"}
     assert Code.objects.get(study=study, name="Ideer").description == "Forslag"
+
+
+def test_the_command_imports_a_project_into_a_new_study(researcher, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("import_qdpx", str(FIXTURES / "target-atlas-project.qdpx"), "--owner", researcher.email, stdout=out)
+    assert "3 new codes" in out.getvalue()
+    study = Study.objects.get(title="target-atlas-project")
+    assert Code.objects.filter(study=study).count() == 3
+
+    bad = tmp_path / "bad.qdpx"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(CommandError, match="not a zip archive"):
+        call_command("import_qdpx", str(bad), "--owner", researcher.email, stdout=out)
+    with pytest.raises(CommandError, match="No user"):
+        call_command("import_qdpx", str(bad), "--owner", "nobody@example.org", stdout=out)
