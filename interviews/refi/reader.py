@@ -14,6 +14,7 @@ its path (the names from the top), so two file codes with one path become one.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -154,6 +155,11 @@ def _colour(value: str | None) -> str:
     return value
 
 
+def _name(element: Element, attribute: str = "name") -> str:
+    """A name from the file, NFC-normalised and stripped, as every text the workbench stores."""
+    return unicodedata.normalize("NFC", element.get(attribute) or "").strip()
+
+
 def _split_name(name: str) -> list[str]:
     parts = [part.strip() for part in name.split(ATLAS_SEPARATOR)]
     return [part for part in parts if part] or [name.strip() or _("Unnamed code")]
@@ -164,7 +170,7 @@ def _split_name(name: str) -> list[str]:
 
 def _read_codes(codes_element: Element, project: ParsedProject, guid_paths: dict[str, tuple[str, ...]]) -> None:
     def visit(element: Element, parent: tuple[str, ...]) -> None:
-        names = _split_name(element.get("name", ""))
+        names = _split_name(_name(element))
         path = parent
         for name in names[:-1]:
             path = (*path, name[:NAME_MAX])
@@ -260,7 +266,7 @@ def _read_text_source(
     guid_paths: dict[str, tuple[str, ...]],
     label: str = "",
 ) -> ParsedSource | None:
-    name = (element.get("name") or label or _("Untitled source")).strip()[:TITLE_MAX]
+    name = (_name(element) or label or _("Untitled source"))[:TITLE_MAX]
     raw = _source_text(element, archive, budget, name)
     if raw is None:
         project.skipped.append(
@@ -379,7 +385,7 @@ def _read_notes(notes_element: Element, project: ParsedProject) -> None:
             continue
         guid = _guid(element)
         project.notes[guid] = ParsedNote(
-            guid=guid, name=(element.get("name") or _("Note")).strip()[:TITLE_MAX], text=normalise_text(text)
+            guid=guid, name=(_name(element) or _("Note"))[:TITLE_MAX], text=normalise_text(text)
         )
 
 
@@ -396,7 +402,7 @@ def read_project(stream: IO[bytes]) -> ParsedProject:
     root = parse_xml(archive.project_xml, what="project.qde")
     if local_name(root) != "Project":
         raise RefiFileError(_("project.qde is not a REFI-QDA project: its root element is not <Project>."))
-    project = ParsedProject(name=(root.get("name") or "").strip()[:300], origin=(root.get("origin") or "").strip())
+    project = ParsedProject(name=_name(root)[:300], origin=_name(root, "origin")[:200])
     guid_paths: dict[str, tuple[str, ...]] = {}
     for section in root:
         kind = local_name(section)
@@ -409,7 +415,7 @@ def read_project(stream: IO[bytes]) -> ParsedProject:
             for element in _children(section, "Variable"):
                 variable = ParsedVariable(
                     guid=_guid(element),
-                    name=(element.get("name") or "").strip()[:100],
+                    name=_name(element)[:100],
                     kind=(element.get("typeOfVariable") or "Text").strip(),
                     description=_child_text(element, "Description"),
                 )
@@ -430,7 +436,7 @@ def read_project(stream: IO[bytes]) -> ParsedProject:
         kind = local_name(section)
         if kind == "Cases":
             for element in _children(section, "Case"):
-                name = (element.get("name") or "").strip()
+                name = _name(element)
                 if not name:
                     project.skipped.append(_("A case without a name was skipped."))
                     continue
@@ -462,7 +468,7 @@ def _read_source_element(
     guid_paths: dict[str, tuple[str, ...]],
 ) -> None:
     kind = local_name(element)
-    name = (element.get("name") or "").strip()
+    name = _name(element)
     source: ParsedSource | None = None
     if kind == "TextSource":
         source = _read_text_source(element, project, archive, budget, guid_paths)
