@@ -31,7 +31,7 @@ from interviews.selectors_codebook import code_paths
 from interviews.services.codebook import build_code
 from interviews.services.sources import source_create, speakers_derive_for_source
 
-from .exporter import CASE_VARIABLES, GROUP, ROLE, SESSION, SITE, SOURCE_KIND
+from .exporter import CASE_VARIABLES, GROUP, ROLE, SESSION, SITE, SOURCE_KIND, SOURCE_VARIABLES
 from .reader import ParsedCase, ParsedProject, ParsedVariable, flags_from_note
 
 DEFAULT_COLOUR = "#ffd166"
@@ -44,6 +44,7 @@ ATTRIBUTE_KINDS = {
     "Boolean": AttributeDefinition.Kind.CHOICE,
 }
 BOOLEAN_CHOICES = ["true", "false"]
+RESERVED = {*CASE_VARIABLES, *SOURCE_VARIABLES}
 
 
 @dataclass
@@ -80,12 +81,18 @@ def _path_text(path: tuple[str, ...]) -> str:
 
 
 def _attribute_variables(project: ParsedProject) -> list[ParsedVariable]:
-    """The variables that become attributes: those cases use, without the workbench's own case fields."""
-    used = {name for case in project.cases for name in case.values}
+    """The variables that become informant attributes.
+
+    Those the cases use, and those nothing uses yet (a defined attribute nobody has a value for), but not the
+    workbench's own case and source fields, and not variables only sources use.
+    """
+    used_by_cases = {name for case in project.cases for name in case.values}
+    used_by_sources = {name for source in project.sources for name in source.variables}
     return [
         variable
         for variable in project.variables.values()
-        if variable.name in used and variable.name not in CASE_VARIABLES
+        if variable.name not in RESERVED
+        and (variable.name in used_by_cases or variable.name not in used_by_sources)
     ]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from cases import consent_policy
 from cases.demo.builder import RESEARCHER, demo_study_build, demo_users_ensure
-from cases.models import AttributeValue, Informant
+from cases.models import AttributeDefinition, AttributeValue, Informant
 from interviews.models import Code, Excerpt, Source
 from interviews.refi.exporter import BLANK, export_plan, study_export_qdpx
 from interviews.refi.importer import qdpx_import_new_study
@@ -54,7 +54,7 @@ def _informants(study, without=()) -> dict[str, dict]:
 
 
 def _excerpts(study, ids=None) -> set[tuple]:
-    excerpts = Excerpt.objects.filter(study=study).select_related("source").prefetch_related("codes")
+    excerpts = Excerpt.objects.filter(study=study).select_related("source").prefetch_related("codes", "speakers")
     if ids is not None:
         excerpts = excerpts.filter(pk__in=ids)
     paths = code_paths(Code.objects.filter(study=study))
@@ -94,6 +94,8 @@ def test_the_demo_study_survives_the_round_trip(demo_study):
     copy = result.study
 
     assert _codes(copy) == _codes(study)
+    definitions = [(a.name, a.kind, a.choices) for a in AttributeDefinition.objects.filter(study=copy)]
+    assert definitions == [(a.name, a.kind, a.choices) for a in AttributeDefinition.objects.filter(study=study)]
     assert _informants(copy) == _informants(study, without=excluded_codes)
     originals = {s.title: s.text for s in Source.objects.filter(study=study, is_current=True)}
     imported = {s.title: s.text for s in Source.objects.filter(study=copy)}
