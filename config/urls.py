@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("interviews.urls_supervision")),
     path("", include("interviews.urls_review")),
     path("", include("interviews.urls_signoff")),
+    path("", include("interviews.urls_exchange")),
 ]

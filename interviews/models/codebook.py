@@ -31,11 +31,19 @@ class Code(models.Model):
     origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.EMERGENT)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
         verbose_name=_("merged into"),
     )
     research_question = models.ForeignKey(
-        ResearchQuestion, on_delete=models.SET_NULL, null=True, blank=True, related_name="codes",
+        ResearchQuestion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="codes",
         verbose_name=_("research question"),
     )
     guide_questions = models.ManyToManyField(

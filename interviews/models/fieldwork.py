@@ -40,7 +40,10 @@ class Session(models.Model):
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     date = models.DateField(_("date"), null=True, blank=True)
     date_precision = models.CharField(
-        _("date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY,
+        _("date precision"),
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
         help_text=_("Old records may only know the month."),
     )
     start_time = models.TimeField(_("start time"), null=True, blank=True)
@@ -49,14 +52,26 @@ class Session(models.Model):
     )
     place = models.CharField(_("place"), max_length=200, blank=True, help_text=_("No real workplace names."))
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.ON_SITE)
-    site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions", verbose_name=_("site"))
+    site = models.ForeignKey(
+        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions", verbose_name=_("site")
+    )
     moderator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("moderator / interviewer"),
     )
-    observers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("observers"))
+    observers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("observers")
+    )
     guide_version = models.ForeignKey(
-        InstrumentVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions",
+        InstrumentVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sessions",
         verbose_name=_("guide version used"),
     )
     reflexive_memo = models.TextField(_("reflexive memo"), blank=True)

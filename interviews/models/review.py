@@ -87,7 +87,9 @@ class ReviewComment(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="review_comments")
     excerpt = models.ForeignKey(Excerpt, on_delete=models.CASCADE, null=True, blank=True, related_name="comments")
     code = models.ForeignKey(Code, on_delete=models.CASCADE, null=True, blank=True, related_name="comments")
-    source = models.ForeignKey("interviews.Source", on_delete=models.CASCADE, null=True, blank=True, related_name="comments")
+    source = models.ForeignKey(
+        "interviews.Source", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
     session = models.ForeignKey(
         "interviews.Session", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
     )
@@ -126,10 +128,10 @@ class CodebookSnapshot(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codebook_snapshots")
     version = models.PositiveIntegerField(_("version"))
-    batch = models.OneToOneField(
-        ReviewBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshot"
+    batch = models.OneToOneField(ReviewBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshot")
+    codes = models.JSONField(
+        help_text="[{id, parent_id, path, name, definition, colour, status, excerpts, informants}]"
     )
-    codes = models.JSONField(help_text="[{id, parent_id, path, name, definition, colour, status, excerpts, informants}]")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(auto_now_add=True)
 

@@ -38,8 +38,13 @@ class Source(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TRANSCRIPT)
     title = models.CharField(_("title"), max_length=200)
     observer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("observer"), help_text=_("For field notes: whose notes these are."),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("observer"),
+        help_text=_("For field notes: whose notes these are."),
     )
     text = models.TextField(_("text"))
     length = models.PositiveIntegerField(default=0)
@@ -96,7 +101,11 @@ class SpeakerLabel(models.Model):
     label = models.CharField(_("label"), max_length=60)
     role = models.CharField(_("stands for"), max_length=15, choices=Role.choices, default=Role.UNIDENTIFIED)
     informant = models.ForeignKey(
-        Informant, on_delete=models.SET_NULL, null=True, blank=True, related_name="speaker_labels",
+        Informant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="speaker_labels",
         verbose_name=_("informant"),
     )
 

@@ -10,7 +10,9 @@ class SupervisionMeeting(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="supervision_meetings")
     held_on = models.DateField(_("date"))
-    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("present"))
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("present")
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,18 +45,30 @@ class SupervisionDecision(models.Model):
     text = models.TextField(_("decision"))
     area = models.CharField(_("what it changed"), max_length=20, choices=Area.choices, default=Area.OTHER)
     research_question = models.ForeignKey(
-        "cases.ResearchQuestion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "cases.ResearchQuestion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("research question"),
     )
     code = models.ForeignKey(
         "interviews.Code", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("code")
     )
     session = models.ForeignKey(
-        "interviews.Session", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "interviews.Session",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("session"),
     )
     instrument = models.ForeignKey(
-        "cases.Instrument", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "cases.Instrument",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("guide"),
     )
     is_done = models.BooleanField(_("carried out"), default=False)

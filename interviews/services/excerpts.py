@@ -28,7 +28,9 @@ def check_offsets(source: Source, start: int, end: int, text: str) -> None:
     if not 0 <= start < end <= len(source.text):
         raise ValidationError(_("The selection lies outside the text (0–%(length)d).") % {"length": len(source.text)})
     if source.text[start:end] != text:
-        raise ValidationError(_("The selected text does not match the source at these offsets. Reload the page and select again."))
+        raise ValidationError(
+            _("The selected text does not match the source at these offsets. Reload the page and select again.")
+        )
 
 
 def speakers_in_range(source: Source, start: int, end: int) -> tuple[list[int], bool]:
@@ -129,7 +131,12 @@ def excerpt_create(
         informant_ids, unknown = speakers_in_range(source, start, end)
         warning = consent_gate(source, informant_ids)
         excerpt = Excerpt.objects.create(
-            study_id=source.study_id, source=source, start=start, end=end, text=text, created_by=actor,
+            study_id=source.study_id,
+            source=source,
+            start=start,
+            end=end,
+            text=text,
+            created_by=actor,
             has_unknown_speaker=unknown,
         )
         Coding.objects.bulk_create(Coding(excerpt=excerpt, code=code, created_by=actor) for code in codes)
@@ -139,10 +146,21 @@ def excerpt_create(
             Speaker.objects.bulk_create(Speaker(excerpt=excerpt, informant_id=pk) for pk in informant_ids)
         excerpt.consent_warning = warning
         CodingAction.objects.create(
-            study_id=source.study_id, actor=actor, source=source, kind=CodingAction.Kind.EXCERPT_CREATED, excerpt_id=excerpt.pk
+            study_id=source.study_id,
+            actor=actor,
+            source=source,
+            kind=CodingAction.Kind.EXCERPT_CREATED,
+            excerpt_id=excerpt.pk,
         )
-        audit_record(study=source.study, actor=actor, action="excerpt.created", target=excerpt, label=f"{source.pk}:{start}-{end}",
-                     source=source.pk, codes=[c.pk for c in codes])
+        audit_record(
+            study=source.study,
+            actor=actor,
+            action="excerpt.created",
+            target=excerpt,
+            label=f"{source.pk}:{start}-{end}",
+            source=source.pk,
+            codes=[c.pk for c in codes],
+        )
     return excerpt
 
 
@@ -156,11 +174,21 @@ def excerpt_adjust(*, excerpt: Excerpt, actor: User, start: int, end: int, text:
         excerpt.save(update_fields=["start", "end", "text", "needs_reanchor", "updated_at"])
         _derive_speakers(excerpt)
         CodingAction.objects.create(
-            study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.BOUNDARIES_CHANGED,
-            excerpt_id=excerpt.pk, before=before,
+            study_id=excerpt.study_id,
+            actor=actor,
+            source_id=excerpt.source_id,
+            kind=CodingAction.Kind.BOUNDARIES_CHANGED,
+            excerpt_id=excerpt.pk,
+            before=before,
         )
-        audit_record(study=excerpt.study, actor=actor, action="excerpt.adjusted", target=excerpt,
-                     label=f"{excerpt.source_id}:{start}-{end}", before=before)
+        audit_record(
+            study=excerpt.study,
+            actor=actor,
+            action="excerpt.adjusted",
+            target=excerpt,
+            label=f"{excerpt.source_id}:{start}-{end}",
+            before=before,
+        )
     return excerpt
 
 
@@ -171,10 +199,21 @@ def excerpt_code_add(*, excerpt: Excerpt, actor: User, code: Code) -> Coding:
         coding, created = Coding.objects.get_or_create(excerpt=excerpt, code=code, defaults={"created_by": actor})
         if created:
             CodingAction.objects.create(
-                study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.CODE_ADDED,
-                excerpt_id=excerpt.pk, code_id=code.pk,
+                study_id=excerpt.study_id,
+                actor=actor,
+                source_id=excerpt.source_id,
+                kind=CodingAction.Kind.CODE_ADDED,
+                excerpt_id=excerpt.pk,
+                code_id=code.pk,
             )
-            audit_record(study=excerpt.study, actor=actor, action="excerpt.code_added", target=excerpt, label=code.name, code=code.pk)
+            audit_record(
+                study=excerpt.study,
+                actor=actor,
+                action="excerpt.code_added",
+                target=excerpt,
+                label=code.name,
+                code=code.pk,
+            )
     return coding
 
 
@@ -188,18 +227,33 @@ def excerpt_code_remove(*, excerpt: Excerpt, actor: User, code: Code) -> None:
             _excerpt_delete(excerpt, actor, removed_code=code.pk)
             return
         CodingAction.objects.create(
-            study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.CODE_REMOVED,
-            excerpt_id=excerpt.pk, code_id=code.pk,
+            study_id=excerpt.study_id,
+            actor=actor,
+            source_id=excerpt.source_id,
+            kind=CodingAction.Kind.CODE_REMOVED,
+            excerpt_id=excerpt.pk,
+            code_id=code.pk,
         )
-        audit_record(study=excerpt.study, actor=actor, action="excerpt.code_removed", target=excerpt, label=code.name, code=code.pk)
+        audit_record(
+            study=excerpt.study,
+            actor=actor,
+            action="excerpt.code_removed",
+            target=excerpt,
+            label=code.name,
+            code=code.pk,
+        )
 
 
 def _snapshot(excerpt: Excerpt) -> dict:
     return {
-        "start": excerpt.start, "end": excerpt.end, "text": excerpt.text,
+        "start": excerpt.start,
+        "end": excerpt.end,
+        "text": excerpt.text,
         "codes": list(excerpt.codings.values_list("code_id", flat=True)),
-        "memo": excerpt.memo, "condensed_meaning": excerpt.condensed_meaning,
-        "is_deviant": excerpt.is_deviant, "is_counter_finding": excerpt.is_counter_finding,
+        "memo": excerpt.memo,
+        "condensed_meaning": excerpt.condensed_meaning,
+        "is_deviant": excerpt.is_deviant,
+        "is_counter_finding": excerpt.is_counter_finding,
         "has_identifying_details": excerpt.has_identifying_details,
         "speakers": list(excerpt.speakers.values_list("pk", flat=True)) if excerpt.speakers_overridden else None,
     }
@@ -210,10 +264,20 @@ def _excerpt_delete(excerpt: Excerpt, actor: User, removed_code: int | None = No
     if removed_code is not None and removed_code not in before["codes"]:
         before["codes"].append(removed_code)
     CodingAction.objects.create(
-        study_id=excerpt.study_id, actor=actor, source_id=excerpt.source_id, kind=CodingAction.Kind.EXCERPT_DELETED,
-        excerpt_id=excerpt.pk, before=before,
+        study_id=excerpt.study_id,
+        actor=actor,
+        source_id=excerpt.source_id,
+        kind=CodingAction.Kind.EXCERPT_DELETED,
+        excerpt_id=excerpt.pk,
+        before=before,
     )
-    audit_record(study=excerpt.study, actor=actor, action="excerpt.deleted", target=excerpt, label=f"{excerpt.source_id}:{excerpt.start}-{excerpt.end}")
+    audit_record(
+        study=excerpt.study,
+        actor=actor,
+        action="excerpt.deleted",
+        target=excerpt,
+        label=f"{excerpt.source_id}:{excerpt.start}-{excerpt.end}",
+    )
     excerpt.delete()
 
 
@@ -254,7 +318,14 @@ def coding_undo(*, source: Source, actor: User) -> CodingAction | None:
             _restore(source, actor, action)
         action.undone_at = timezone.now()
         action.save(update_fields=["undone_at"])
-        audit_record(study=source.study, actor=actor, action="coding.undone", target=source, label=action.get_kind_display(), undone=kind)
+        audit_record(
+            study=source.study,
+            actor=actor,
+            action="coding.undone",
+            target=source,
+            label=action.get_kind_display(),
+            undone=kind,
+        )
     return action
 
 
@@ -264,9 +335,16 @@ def _restore(source: Source, actor: User, action: CodingAction) -> None:
     if source.text[start:end] != before["text"]:
         return
     excerpt = Excerpt.objects.create(
-        study_id=source.study_id, source=source, start=start, end=end, text=before["text"], created_by=actor,
-        memo=before.get("memo", ""), condensed_meaning=before.get("condensed_meaning", ""),
-        is_deviant=before.get("is_deviant", False), is_counter_finding=before.get("is_counter_finding", False),
+        study_id=source.study_id,
+        source=source,
+        start=start,
+        end=end,
+        text=before["text"],
+        created_by=actor,
+        memo=before.get("memo", ""),
+        condensed_meaning=before.get("condensed_meaning", ""),
+        is_deviant=before.get("is_deviant", False),
+        is_counter_finding=before.get("is_counter_finding", False),
         has_identifying_details=before.get("has_identifying_details", False),
         speakers_overridden=before.get("speakers") is not None,
     )
@@ -334,9 +412,17 @@ def excerpt_update_details(
                 excerpt.corroborates.set(linked)
                 changed["corroborates"] = True
         audit_record(
-            study=excerpt.study, actor=actor, action="excerpt.details_changed", target=excerpt,
+            study=excerpt.study,
+            actor=actor,
+            action="excerpt.details_changed",
+            target=excerpt,
             label=f"{excerpt.source_id}:{excerpt.start}-{excerpt.end}",
-            flags=[name for name in ("is_deviant", "is_counter_finding", "has_identifying_details") if getattr(excerpt, name)],
-            speakers_overridden=excerpt.speakers_overridden, **changed,
+            flags=[
+                name
+                for name in ("is_deviant", "is_counter_finding", "has_identifying_details")
+                if getattr(excerpt, name)
+            ],
+            speakers_overridden=excerpt.speakers_overridden,
+            **changed,
         )
     return excerpt

@@ -48,7 +48,12 @@ def _locked(batch: ReviewBatch, *allowed: str) -> ReviewBatch:
 
 
 def review_batch_create(
-    *, study: Study, actor: User, title: str, excerpt_ids: Iterable[int] = (), code: Code | None = None,
+    *,
+    study: Study,
+    actor: User,
+    title: str,
+    excerpt_ids: Iterable[int] = (),
+    code: Code | None = None,
     kind: str = ReviewBatch.Kind.EXCERPTS,
 ) -> ReviewBatch:
     """A draft batch of the given excerpts (hand-picked, or all of ``code``'s when none are given)."""
@@ -66,13 +71,24 @@ def review_batch_create(
         elif kind == ReviewBatch.Kind.EXCERPTS:
             raise ValidationError(_("Choose the excerpts to submit, or a code."))
         excluded = set(excluded_informants(study))
-        allowed = [e.pk for e in excerpts.distinct().prefetch_related("speakers") if not {s.pk for s in e.speakers.all()} & excluded]
+        allowed = [
+            e.pk
+            for e in excerpts.distinct().prefetch_related("speakers")
+            if not {s.pk for s in e.speakers.all()} & excluded
+        ]
         batch = ReviewBatch(study=study, kind=kind, title=title, code=code, created_by=actor)
         batch.full_clean()
         batch.save()
         ReviewItem.objects.bulk_create(ReviewItem(batch=batch, excerpt_id=pk) for pk in sorted(allowed))
-        audit_record(study=study, actor=actor, action="review.created", target=batch, label=title[:100],
-                     item_count=len(allowed), left_out=len(excerpt_ids or []) - len(allowed) if excerpt_ids else None)
+        audit_record(
+            study=study,
+            actor=actor,
+            action="review.created",
+            target=batch,
+            label=title[:100],
+            item_count=len(allowed),
+            left_out=len(excerpt_ids or []) - len(allowed) if excerpt_ids else None,
+        )
     return batch
 
 
@@ -89,8 +105,14 @@ def review_batch_submit(*, batch: ReviewBatch, actor: User) -> ReviewBatch:
         current.round += 1
         current.submitted_at = timezone.now()
         current.save(update_fields=["state", "round", "submitted_at"])
-        audit_record(study=current.study, actor=actor, action="review.submitted", target=current,
-                     label=current.title[:100], round=current.round)
+        audit_record(
+            study=current.study,
+            actor=actor,
+            action="review.submitted",
+            target=current,
+            label=current.title[:100],
+            round=current.round,
+        )
     return current
 
 
@@ -103,8 +125,15 @@ def review_item_decide(*, item: ReviewItem, reviewer: User, decision: str) -> Re
         _check_reviewer(batch, reviewer)
         item.decision, item.decided_by, item.decided_at = decision, reviewer, timezone.now()
         item.save(update_fields=["decision", "decided_by", "decided_at"])
-        audit_record(study=batch.study, actor=reviewer, action="review.item_decided", target=batch,
-                     label=batch.title[:100], excerpt=item.excerpt_id, decision=decision)
+        audit_record(
+            study=batch.study,
+            actor=reviewer,
+            action="review.item_decided",
+            target=batch,
+            label=batch.title[:100],
+            excerpt=item.excerpt_id,
+            decision=decision,
+        )
     return item
 
 
@@ -118,16 +147,21 @@ def review_batch_decide(*, batch: ReviewBatch, reviewer: User) -> ReviewBatch:
         _check_reviewer(current, reviewer)
         # An informant whose consent lapsed after submission drops out of the review, and of the decision.
         excluded = set(excluded_informants(current.study))
-        decisions = set(
-            current.items.exclude(excerpt__speakers__in=excluded).values_list("decision", flat=True)
-        )
+        decisions = set(current.items.exclude(excerpt__speakers__in=excluded).values_list("decision", flat=True))
         if Decision.PENDING in decisions:
             raise ValidationError(_("Decide on every excerpt before you close the review."))
         current.state = State.CHANGES_REQUESTED if Decision.CHANGE_REQUESTED in decisions else State.APPROVED
         current.decided_by, current.decided_at = reviewer, timezone.now()
         current.save(update_fields=["state", "decided_by", "decided_at"])
-        audit_record(study=current.study, actor=reviewer, action="review.decided", target=current,
-                     label=current.title[:100], state=current.state, round=current.round)
+        audit_record(
+            study=current.study,
+            actor=reviewer,
+            action="review.decided",
+            target=current,
+            label=current.title[:100],
+            state=current.state,
+            round=current.round,
+        )
     return current
 
 

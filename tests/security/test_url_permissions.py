@@ -209,6 +209,14 @@ OBJECT_FOR: dict[str, str | None] = {
     "codebook_versions": None,
     "codebook_signoff": None,
     "codebook_version": "codebook_snapshot",
+    "exchange": None,
+    "exchange_export_qdpx": None,
+    "exchange_export_qdc": None,
+    "exchange_excerpts_csv": None,
+    "exchange_excerpts_xlsx": None,
+    "exchange_codebook_xlsx": None,
+    "exchange_matrix_xlsx": None,
+    "exchange_import": None,
 }
 
 # URLs whose view lets every member in (Action.VIEW) but whose service decides who may act:

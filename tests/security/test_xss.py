@@ -8,7 +8,8 @@ method-overview report's HTML. For each page: the parsed document contains no
 script but ours, no event handler, no script URL, no frame or object; the payload is
 shown as text; and a payload with markup characters never appears raw.
 
-The review view (issue 6) does not exist yet; add it here when it does.
+The REFI-QDA import preview shows names read from an uploaded project: origin,
+code names, source names and skipped pictures are payloads there.
 """
 
 from __future__ import annotations
@@ -200,6 +201,44 @@ def test_method_overview_html_escapes_everything(db, rolled_back):
     for payloads in batches():
         rolled_back(lambda payloads=payloads: batch_renders(payloads))
     collect_figure("xss_views", "method overview PDF HTML")
+
+
+def _qdpx_with(payloads: list[str]) -> bytes:
+    """A REFI-QDA project whose origin, code names, source names and picture names are the payloads."""
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    ns = "urn:QDA-XML:project:1.0"
+    root = etree.Element(f"{{{ns}}}Project", name="XSS", origin=payloads[0], nsmap={None: ns})
+    codes = etree.SubElement(etree.SubElement(root, f"{{{ns}}}CodeBook"), f"{{{ns}}}Codes")
+    sources = etree.SubElement(root, f"{{{ns}}}Sources")
+    for number, payload in enumerate(payloads):
+        etree.SubElement(
+            codes, f"{{{ns}}}Code", guid=f"00000000-0000-4000-8000-{number:012d}", name=payload, isCodable="true"
+        )
+        source = etree.SubElement(
+            sources, f"{{{ns}}}TextSource", guid=f"00000000-0000-4000-9000-{number:012d}", name=payload
+        )
+        etree.SubElement(source, f"{{{ns}}}PlainTextContent").text = "Tekst"
+        etree.SubElement(sources, f"{{{ns}}}PictureSource", guid=f"00000000-0000-4000-a000-{number:012d}", name=payload)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("project.qde", etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+    return out.getvalue()
+
+
+def test_the_import_preview_escapes_everything(study, researcher_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("exchange_import", args=[study.pk])
+    for payloads in batches():
+        upload = SimpleUploadedFile("xss.qdpx", _qdpx_with(payloads))
+        response = researcher_client.post(url, {"file": upload})
+        assert response.status_code == 200, response.content.decode()[:2000]
+        assert_safe(response.content.decode(), payloads, "REFI-QDA import preview")
+    collect_figure("xss_views", "REFI-QDA import preview")
 
 
 def test_the_checks_catch_an_unescaped_payload():

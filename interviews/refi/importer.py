@@ -1,0 +1,526 @@
+"""A read REFI-QDA project into a study: the preview of what would be added, then all of it or nothing.
+
+Mapping: codes by path (an existing code with the same path is reused, never
+changed); text sources become new sources (their speaker turns found as on any
+import); selections become excerpts with their codings; cases become
+informants (an existing informant with the same code is reused and keeps its
+values), variables become informant attributes, except the workbench's own
+``Group``, ``Site`` and ``Role``, which fill those fields; notes become memos –
+on a code, a source, or the study – and a selection's note becomes its
+excerpt's memo. Consent never comes from a file: imported informants have none
+recorded until the researcher records it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cases.models import AttributeDefinition, AttributeValue, Informant, InformantGroup, Site, Study, User
+from cases.services.audit import audit_record
+from cases.services.studies import study_create
+from interviews.importers import ImportedText
+from interviews.models import Code, Coding, Excerpt, Memo, Session, Source
+from interviews.selectors_codebook import code_paths
+from interviews.services.codebook import build_code
+from interviews.services.sources import source_create, speakers_derive_for_source
+
+from .exporter import CASE_VARIABLES, GROUP, ROLE, SESSION, SITE, SOURCE_KIND, SOURCE_VARIABLES
+from .reader import ParsedCase, ParsedProject, ParsedVariable, flags_from_note
+
+DEFAULT_COLOUR = "#ffd166"
+INFORMANT_CODE_MAX = 30
+CODE_MAX = 200
+ATTRIBUTE_KINDS = {
+    "Integer": AttributeDefinition.Kind.NUMBER,
+    "Float": AttributeDefinition.Kind.NUMBER,
+    "Date": AttributeDefinition.Kind.DATE,
+    "Boolean": AttributeDefinition.Kind.CHOICE,
+}
+BOOLEAN_CHOICES = ["true", "false"]
+RESERVED = {*CASE_VARIABLES, *SOURCE_VARIABLES}
+
+
+@dataclass
+class ImportPreview:
+    """What importing ``project`` into a study would add; ``errors`` stop the import."""
+
+    project: ParsedProject
+    new_codes: list[str] = field(default_factory=list)
+    existing_codes: list[str] = field(default_factory=list)
+    new_informants: list[str] = field(default_factory=list)
+    existing_informants: list[str] = field(default_factory=list)
+    new_attributes: list[str] = field(default_factory=list)
+    existing_attributes: list[str] = field(default_factory=list)
+    sources: list[tuple[str, int, int]] = field(default_factory=list)  # title, characters, selections
+    memos: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[str]:
+        return self.project.skipped
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.new_codes or self.sources or self.new_informants or self.memos)
+
+
+def _path_text(path: tuple[str, ...]) -> str:
+    return " > ".join(path)
+
+
+def _attribute_variables(project: ParsedProject) -> list[ParsedVariable]:
+    """The variables that become informant attributes.
+
+    Those the cases use, and those nothing uses yet (a defined attribute nobody has a value for), but not the
+    workbench's own case and source fields, and not variables only sources use.
+    """
+    used_by_cases = {name for case in project.cases for name in case.values}
+    used_by_sources = {name for source in project.sources for name in source.variables}
+    return [
+        variable
+        for variable in project.variables.values()
+        if variable.name not in RESERVED
+        and (variable.name in used_by_cases or variable.name not in used_by_sources)
+    ]
+
+
+def _attribute_kind(variable: ParsedVariable) -> tuple[str, list[str]]:
+    if variable.kind == "Boolean":
+        return AttributeDefinition.Kind.CHOICE, BOOLEAN_CHOICES
+    if variable.kind == "Text" and variable.choices:
+        return AttributeDefinition.Kind.CHOICE, variable.choices
+    return ATTRIBUTE_KINDS.get(variable.kind, AttributeDefinition.Kind.TEXT), []
+
+
+def import_preview(*, study: Study | None, project: ParsedProject) -> ImportPreview:
+    """Check ``project`` against ``study`` (None: a new study) and say what would be added. Writes nothing."""
+    preview = ImportPreview(project=project)
+    preview.warnings.extend(project.warnings)
+    existing_paths: set[tuple[str, ...]] = set()
+    informant_codes: dict[str, Informant] = {}
+    attribute_names: dict[str, AttributeDefinition] = {}
+    if study is not None:
+        codes = list(Code.objects.filter(study=study).only("pk", "name", "parent_id", "position"))
+        existing_paths = {tuple(path.split(" > ")) for path in code_paths(codes).values()}
+        informant_codes = {i.code.casefold(): i for i in Informant.objects.filter(study=study)}
+        attribute_names = {a.name.casefold(): a for a in AttributeDefinition.objects.filter(study=study)}
+    for path in project.codes:
+        (preview.existing_codes if path in existing_paths else preview.new_codes).append(_path_text(path))
+    seen: set[str] = set()
+    for case in project.cases:
+        code = case.name
+        if len(code) > INFORMANT_CODE_MAX:
+            preview.errors.append(
+                _(
+                    "The case “%(name)s” is longer than %(n)d characters, too long for an informant code. Rename it in your QDA program."
+                )
+                % {"name": code[:60], "n": INFORMANT_CODE_MAX}
+            )
+            continue
+        if code.casefold() in seen:
+            preview.errors.append(_("Two cases are named “%(name)s”.") % {"name": code})
+            continue
+        seen.add(code.casefold())
+        existing = informant_codes.get(code.casefold())
+        if existing is not None and (existing.status == Informant.Status.WITHDRAWN or existing.anonymised_at):
+            preview.errors.append(
+                _(
+                    "The case “%(name)s” matches informant %(name)s, who has withdrawn: nothing about them may be imported."
+                )
+                % {"name": code}
+            )
+            continue
+        (preview.existing_informants if existing else preview.new_informants).append(code)
+    if preview.new_informants:
+        preview.warnings.append(
+            _(
+                "Case names become informant codes. Check that none of them is a real name, and record each "
+                "new informant's consent: until then their excerpts are left out of every export."
+            )
+        )
+    for variable in _attribute_variables(project):
+        existing = attribute_names.get(variable.name.casefold())
+        if existing is None:
+            preview.new_attributes.append(variable.name)
+            continue
+        preview.existing_attributes.append(variable.name)
+        if existing.kind == AttributeDefinition.Kind.CHOICE:
+            values = {case.values.get(variable.name, "") for case in project.cases} - {""}
+            unknown = sorted(values - set(existing.choices))
+            if unknown:
+                preview.errors.append(
+                    _("The attribute “%(name)s” allows %(choices)s; the file also has %(values)s.")
+                    % {"name": existing.name, "choices": ", ".join(existing.choices), "values": ", ".join(unknown)}
+                )
+    for case in project.cases:
+        for variable in _attribute_variables(project):
+            value = case.values.get(variable.name, "")
+            error = _value_error(variable, value)
+            if error:
+                preview.errors.append(_("Case “%(case)s”: %(error)s") % {"case": case.name, "error": error})
+    for source in project.sources:
+        preview.sources.append((source.name, len(source.text), len(source.selections)))
+    preview.memos = len(project.notes)
+    if study is None and not project.sources and not project.codes:
+        preview.warnings.append(_("The project holds no codes and no text sources."))
+    return preview
+
+
+def _value_error(variable: ParsedVariable, value: str) -> str:
+    if not value:
+        return ""
+    kind, _choices = _attribute_kind(variable)
+    if kind == AttributeDefinition.Kind.NUMBER:
+        try:
+            Decimal(value.replace(",", "."))
+        except InvalidOperation:
+            return _("%(name)s must be a number, not “%(value)s”.") % {"name": variable.name, "value": value}
+    if kind == AttributeDefinition.Kind.DATE:
+        try:
+            dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return _("%(name)s must be a date, not “%(value)s”.") % {"name": variable.name, "value": value}
+    if len(value) > 300:
+        return _("%(name)s is longer than 300 characters.") % {"name": variable.name}
+    return ""
+
+
+@dataclass
+class ImportResult:
+    study: Study
+    codes: int = 0
+    sources: int = 0
+    excerpts: int = 0
+    codings: int = 0
+    informants: int = 0
+    attributes: int = 0
+    memos: int = 0
+
+
+class _Importer:
+    def __init__(self, study: Study, actor: User, project: ParsedProject):
+        self.study, self.actor, self.project = study, actor, project
+        self.result = ImportResult(study=study)
+        self.code_ids: dict[tuple[str, ...], int] = {}
+        self.excerpt_of_selection: dict[str, int] = {}
+        self.note_targets: dict[str, dict[str, Any]] = {}
+        self.spans: dict[tuple[int, tuple[int, int]], Excerpt] = {}
+        self.informant_of_case: dict[str, int] = {}
+
+    def codes(self) -> None:
+        codes = list(Code.objects.select_for_update().filter(study=self.study))
+        paths = code_paths(codes)
+        by_path = {tuple(paths[code.pk].split(" > ")): code for code in codes}
+        for path, parsed in sorted(self.project.codes.items(), key=lambda item: len(item[0])):
+            code = by_path.get(path)
+            if code is None:
+                parent = by_path[path[:-1]] if len(path) > 1 else None
+                code = build_code(
+                    study=self.study,
+                    actor=self.actor,
+                    name=parsed.name[:CODE_MAX],
+                    parent=parent,
+                    colour=parsed.colour or (parent.colour if parent else DEFAULT_COLOUR),
+                    description=parsed.description,
+                    status=Code.Status.ACTIVE if parsed.is_codable or not self._is_leaf(path) else Code.Status.DROPPED,
+                )
+                by_path[path] = code
+                self.result.codes += 1
+            self.code_ids[path] = code.pk
+            for note_guid in parsed.note_guids:
+                self.note_targets.setdefault(note_guid, {"code_id": code.pk})
+
+    def _is_leaf(self, path: tuple[str, ...]) -> bool:
+        return not any(other[: len(path)] == path and len(other) > len(path) for other in self.project.codes)
+
+    def informants(self) -> None:
+        definitions = {a.name.casefold(): a for a in AttributeDefinition.objects.filter(study=self.study)}
+        position = len(definitions)
+        attribute_variables = _attribute_variables(self.project)
+        for variable in attribute_variables:
+            if variable.name.casefold() in definitions:
+                continue
+            kind, choices = _attribute_kind(variable)
+            definition = AttributeDefinition(
+                study=self.study, name=variable.name, kind=kind, choices=choices, position=position
+            )
+            definition.full_clean()
+            definition.save()
+            position += 1
+            definitions[variable.name.casefold()] = definition
+            self.result.attributes += 1
+        groups = {g.label.casefold(): g for g in InformantGroup.objects.filter(study=self.study)}
+        sites = {s.pseudonym.casefold(): s for s in Site.objects.filter(study=self.study)}
+        existing = {i.code.casefold(): i for i in Informant.objects.filter(study=self.study)}
+        for case in self.project.cases:
+            informant = existing.get(case.name.casefold())
+            if informant is None:
+                informant = self._new_informant(case, groups, sites)
+                existing[case.name.casefold()] = informant
+            have = set(AttributeValue.objects.filter(informant=informant).values_list("definition_id", flat=True))
+            for variable in attribute_variables:
+                value = case.values.get(variable.name, "")
+                definition = definitions[variable.name.casefold()]
+                if value and definition.pk not in have:
+                    AttributeValue.objects.create(
+                        informant=informant, definition=definition, **_typed(definition, value)
+                    )
+            self.informant_of_case[case.name] = informant.pk
+
+    def _new_informant(self, case: ParsedCase, groups: dict, sites: dict) -> Informant:
+        group = site = None
+        label = case.values.get(GROUP, "")[:100]
+        if label:
+            group = groups.get(label.casefold())
+            if group is None:
+                group = InformantGroup(study=self.study, label=label, position=len(groups))
+                group.full_clean()
+                group.save()
+                groups[label.casefold()] = group
+        pseudonym = case.values.get(SITE, "")[:100]
+        if pseudonym:
+            site = sites.get(pseudonym.casefold())
+            if site is None:
+                site = Site(study=self.study, pseudonym=pseudonym)
+                site.full_clean()
+                site.save()
+                sites[pseudonym.casefold()] = site
+        informant = Informant(
+            study=self.study,
+            code=case.name,
+            group=group,
+            site=site,
+            role=case.values.get(ROLE, "")[:200],
+            notes=case.description,
+            status=Informant.Status.RECRUITED,
+        )
+        informant.full_clean()
+        informant.save()
+        self.result.informants += 1
+        return informant
+
+    def sources(self) -> None:
+        sessions = {s.code.casefold(): s for s in Session.objects.filter(study=self.study)}
+        speakers_by_selection: dict[str, list[int]] = {}
+        for case in self.project.cases:
+            for selection_guid in case.selection_guids:
+                speakers_by_selection.setdefault(selection_guid, []).append(self.informant_of_case[case.name])
+        kinds = set(Source.Kind.values)
+        for parsed in self.project.sources:
+            kind = parsed.variables.get(SOURCE_KIND, "")
+            session = sessions.get(parsed.variables.get(SESSION, "").casefold())
+            source = source_create(
+                study=self.study,
+                actor=self.actor,
+                imported=ImportedText(text=parsed.text, format="txt", encoding="utf-8", filename=f"{parsed.name}.txt"),
+                title=parsed.name,
+                kind=kind if kind in kinds else Source.Kind.TRANSCRIPT,
+                session=session,
+            )
+            self.result.sources += 1
+            for note_guid in parsed.note_guids:
+                self.note_targets.setdefault(note_guid, {"source_id": source.pk})
+            self._excerpts(source, parsed, speakers_by_selection)
+
+    def _excerpts(self, source: Source, parsed: Any, speakers_by_selection: dict[str, list[int]]) -> None:
+        by_span: dict[tuple[int, int], Excerpt] = {}
+        codes_of: dict[tuple[int, int], list[int]] = {}
+        guids_of: dict[tuple[int, int], list[str]] = {}
+        for selection in parsed.selections:
+            span = (selection.start, selection.end)
+            if span not in by_span:
+                by_span[span] = Excerpt(
+                    study=self.study,
+                    source=source,
+                    start=selection.start,
+                    end=selection.end,
+                    text=source.text[selection.start : selection.end],
+                    condensed_meaning=selection.description,
+                    created_by=self.actor,
+                )
+                codes_of[span], guids_of[span] = [], []
+            for path in selection.code_paths:
+                if self.code_ids[path] not in codes_of[span]:
+                    codes_of[span].append(self.code_ids[path])
+            if selection.guid:
+                guids_of[span].append(selection.guid)
+            for note_guid in selection.note_guids:
+                self.note_targets.setdefault(note_guid, {"excerpt_span": (source.pk, span)})
+        created = Excerpt.objects.bulk_create(by_span.values())
+        self.result.excerpts += len(created)
+        codings = [
+            Coding(excerpt=excerpt, code_id=code_id, created_by=self.actor)
+            for span, excerpt in by_span.items()
+            for code_id in codes_of[span]
+        ]
+        Coding.objects.bulk_create(codings)
+        self.result.codings += len(codings)
+        for span, excerpt in by_span.items():
+            self.spans[(source.pk, span)] = excerpt
+            for selection_guid in guids_of[span]:
+                self.excerpt_of_selection[selection_guid] = excerpt.pk
+        speakers_derive_for_source(source)
+        # A case that names its selections says who speaks there; it overrides the turns where they differ.
+        through = Excerpt.speakers.through
+        derived: dict[int, set[int]] = {}
+        for excerpt_id, informant_id in through.objects.filter(excerpt__source=source).values_list(
+            "excerpt_id", "informant_id"
+        ):
+            derived.setdefault(excerpt_id, set()).add(informant_id)
+        for span, excerpt in by_span.items():
+            named = {pk for guid in guids_of[span] for pk in speakers_by_selection.get(guid, [])}
+            if named and named != derived.get(excerpt.pk, set()):
+                excerpt.speakers.set(named)
+                Excerpt.objects.filter(pk=excerpt.pk).update(speakers_overridden=True)
+
+    def notes(self) -> None:
+        for note_guid, note in self.project.notes.items():
+            target = self.note_targets.get(note_guid, {})
+            if "excerpt_span" in target:
+                excerpt = self.spans[target["excerpt_span"]]
+                memo, flags = flags_from_note(note.text)
+                excerpt.memo = f"{excerpt.memo}\n\n{memo}".strip() if excerpt.memo else memo
+                for name, value in flags.items():
+                    setattr(excerpt, name, value)
+                excerpt.save(update_fields=["memo", *flags])
+                continue
+            if not note.text.strip():
+                continue
+            memo = Memo(
+                study=self.study,
+                code_id=target.get("code_id"),
+                source_id=target.get("source_id"),
+                title=note.name or _("Note"),
+                text=note.text,
+                created_by=self.actor,
+            )
+            memo.full_clean()
+            memo.save()
+            self.result.memos += 1
+
+
+def _typed(definition: AttributeDefinition, value: str) -> dict[str, Any]:
+    if definition.kind == AttributeDefinition.Kind.NUMBER:
+        number = Decimal(value.replace(",", "."))
+        return {"value_number": number, "value_text": f"{number.normalize():f}"}
+    if definition.kind == AttributeDefinition.Kind.DATE:
+        date = dt.date.fromisoformat(value[:10])
+        return {"value_date": date, "value_text": date.isoformat()}
+    return {"value_text": value[:300]}
+
+
+def qdpx_import(*, study: Study, actor: User, project: ParsedProject) -> ImportResult:
+    """Add ``project`` to ``study``: all of it, or nothing when any part is refused.
+
+    Before: ``import_preview`` found no errors (checked again here, the study may have changed).
+    After: codes, informants, attributes, sources, excerpts, codings and memos exist, and one audit row counts them.
+    """
+    preview = import_preview(study=study, project=project)
+    if not preview.is_valid:
+        raise ValidationError(preview.errors)
+    with transaction.atomic():
+        importer = _Importer(study, actor, project)
+        importer.codes()
+        importer.informants()
+        importer.sources()
+        importer.notes()
+        result = importer.result
+        audit_record(
+            study=study,
+            actor=actor,
+            action="study.imported",
+            target=study,
+            label="qdpx",
+            format="qdpx",
+            origin=project.origin[:100],
+            codes=result.codes,
+            sources=result.sources,
+            excerpts=result.excerpts,
+            codings=result.codings,
+            informants=result.informants,
+            attributes=result.attributes,
+            memos=result.memos,
+            skipped=len(project.skipped),
+        )
+    return result
+
+
+def qdpx_import_new_study(*, owner: User, project: ParsedProject, title: str = "") -> ImportResult:
+    """Create a study owned by ``owner`` and import ``project`` into it, in one transaction."""
+    preview = import_preview(study=None, project=project)
+    if not preview.is_valid:
+        raise ValidationError(preview.errors)
+    with transaction.atomic():
+        study = study_create(owner=owner, title=(title or project.name or _("Imported project"))[:300])
+        return qdpx_import(study=study, actor=owner, project=project)
+
+
+# The codebook alone ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CodebookPreview:
+    new_codes: list[str] = field(default_factory=list)
+    existing_codes: list[str] = field(default_factory=list)
+    definitions_filled: list[str] = field(default_factory=list)
+
+
+def qdc_preview(*, study: Study, project: ParsedProject) -> CodebookPreview:
+    """Which codes of a ``.qdc`` file are new and which merge, by name path, into the study's codebook."""
+    codes = list(Code.objects.filter(study=study).only("pk", "name", "parent_id", "position", "description"))
+    paths = code_paths(codes)
+    by_path = {tuple(paths[code.pk].split(" > ")): code for code in codes}
+    preview = CodebookPreview()
+    for path, parsed in project.codes.items():
+        code = by_path.get(path)
+        if code is None:
+            preview.new_codes.append(_path_text(path))
+        else:
+            preview.existing_codes.append(_path_text(path))
+            if parsed.description and not code.description:
+                preview.definitions_filled.append(_path_text(path))
+    return preview
+
+
+def qdc_import(*, study: Study, actor: User, project: ParsedProject) -> tuple[int, int]:
+    """Merge a codebook by name path: new codes are created, existing ones only get a definition they lack.
+
+    Returns (created, definitions filled). One transaction, one audit row.
+    """
+    created = filled = 0
+    with transaction.atomic():
+        importer = _Importer(study, actor, project)
+        codes = list(Code.objects.select_for_update().filter(study=study))
+        paths = code_paths(codes)
+        by_path = {tuple(paths[code.pk].split(" > ")): code for code in codes}
+        for path, parsed in project.codes.items():
+            code = by_path.get(path)
+            if code is not None and parsed.description and not code.description:
+                code.description = parsed.description
+                code.full_clean()
+                code.save(update_fields=["description"])
+                filled += 1
+        importer.codes()
+        created = importer.result.codes
+        audit_record(
+            study=study,
+            actor=actor,
+            action="codebook.imported",
+            target=None,
+            label="qdc",
+            created=created,
+            updated=filled,
+        )
+    return created, filled

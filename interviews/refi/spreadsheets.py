@@ -1,0 +1,227 @@
+"""Spreadsheet exports: excerpts (CSV, XLSX), the codebook (XLSX) and the code × group matrix (XLSX).
+
+Every export leaves out what an informant without valid consent says
+(``cases.consent_policy``) and says so in a last row. Excerpts are read in
+chunks and written row by row (openpyxl's write-only mode), so a large study is
+never in memory whole. Text that starts like a formula (``=``, ``+``, ``-``,
+``@``) is written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from cases import consent_policy
+from cases.models import InformantGroup, Study
+from interviews import selectors_analysis as selectors
+from interviews.models import Coding, Excerpt
+from interviews.selectors_codebook import PATH_SEPARATOR, codebook_tree
+
+CHUNK = 1000
+SPOOL_BYTES = 8 * 1024 * 1024
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CELL_MAX = 32_767  # Excel's limit for one cell
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: Iterable[list[Any]]
+    note: str = ""  # said after the table, after a blank row
+
+
+# Excerpts --------------------------------------------------------------------------------------------------------------
+
+
+def excerpt_table(study: Study) -> Table:
+    """One row per excerpt and code (an excerpt without codes gets one row), in source order.
+
+    Code paths are written as in the codebook files (``A > B``), so the two sheets can be joined on them.
+    """
+    lookups = selectors.retrieval_lookups(study)
+    matching = selectors.retrieval_excerpts(study, selectors.RetrievalFilter())
+    left_out = consent_policy.left_out(matching, study)
+    excerpts = consent_policy.excerpts_without_excluded(matching, study)
+
+    def rows() -> Iterator[list[Any]]:
+        chunk: list[Excerpt] = []
+        for excerpt in excerpts.iterator(chunk_size=CHUNK):
+            chunk.append(excerpt)
+            if len(chunk) == CHUNK:
+                yield from _excerpt_rows(chunk, lookups)
+                chunk = []
+        yield from _excerpt_rows(chunk, lookups)
+
+    header = [
+        _("Code path"),
+        _("Excerpt"),
+        _("Source"),
+        _("Session"),
+        _("Informant code"),
+        _("Group"),
+        _("Flags"),
+        _("Memo"),
+        _("Start"),
+        _("End"),
+    ]
+    return Table(header=header, rows=rows(), note=left_out.summary)
+
+
+def _excerpt_rows(excerpts: list[Excerpt], lookups: selectors.RetrievalLookups) -> Iterator[list[Any]]:
+    for excerpt in selectors.attach_codes_and_speakers(excerpts, lookups):
+        session = excerpt.source.session
+        shared = [
+            excerpt.text,
+            str(excerpt.source),
+            session.code if session else "",
+            ", ".join(informant.code for informant in excerpt.speaker_list),
+            ", ".join(group.label for group in excerpt.group_list),
+            ", ".join(excerpt.flag_list),
+            excerpt.memo,
+            excerpt.start,
+            excerpt.end,
+        ]
+        for code in excerpt.code_list or [None]:
+            yield [PATH_SEPARATOR.join(code.path_names) if code else "", *shared]
+
+
+# The codebook ----------------------------------------------------------------------------------------------------------
+
+
+def codebook_table(study: Study) -> Table:
+    header = [
+        _("Path"),
+        _("Name"),
+        _("Level"),
+        _("Colour"),
+        _("Origin"),
+        _("Status"),
+        _("Definition"),
+        _("Research question"),
+        _("Excerpts"),
+        _("Informants"),
+    ]
+    rows = [
+        [
+            node.path,
+            node.code.name,
+            node.depth + 1,
+            node.code.colour,
+            str(node.code.get_origin_display()),
+            str(node.code.get_status_display()),
+            node.code.description,
+            node.code.research_question.label if node.code.research_question else "",
+            node.code.excerpt_count,
+            node.code.informant_count,
+        ]
+        for node in codebook_tree(study).nodes
+    ]
+    return Table(header=header, rows=rows)
+
+
+# Code × group ----------------------------------------------------------------------------------------------------------
+
+
+def code_group_table(study: Study) -> Table:
+    """Codes (tree order) × informant groups: excerpts and distinct informants per cell, consent exclusions applied.
+
+    An excerpt counts in a group's column when one of its speakers belongs to the group; "No group" and the row
+    total count every excerpt with the code. Three aggregate queries, never one per cell.
+    """
+    matching = selectors.analysed_excerpts(study)
+    left_out = consent_policy.left_out(matching, study)
+    included = consent_policy.excerpts_without_excluded(matching, study).values("pk")
+    groups = list(InformantGroup.objects.filter(study=study))
+    tree = codebook_tree(study)
+    cells: dict[tuple[int, int | None], tuple[int, int]] = {}
+    for item in (
+        Coding.objects.filter(excerpt__in=included, excerpt__speakers__isnull=False)
+        .values("code_id", "excerpt__speakers__group_id")
+        .annotate(excerpts=Count("excerpt_id", distinct=True), informants=Count("excerpt__speakers", distinct=True))
+    ):
+        cells[(item["code_id"], item["excerpt__speakers__group_id"])] = (item["excerpts"], item["informants"])
+    totals = {
+        item["code_id"]: (item["excerpts"], item["informants"])
+        for item in Coding.objects.filter(excerpt__in=included)
+        .values("code_id")
+        .annotate(excerpts=Count("excerpt_id", distinct=True), informants=Count("excerpt__speakers", distinct=True))
+    }
+    columns: list[tuple[int | None, str]] = [(group.pk, group.label) for group in groups] + [(None, _("No group"))]
+    header = [_("Code")]
+    for _key, label in [*columns, (0, _("Total"))]:
+        header += [
+            _("%(column)s: excerpts") % {"column": label},
+            _("%(column)s: informants") % {"column": label},
+        ]
+    rows = []
+    for node in tree.nodes:
+        row: list[Any] = [node.path]
+        for key, _label in columns:
+            row += list(cells.get((node.code.pk, key), (0, 0)))
+        row += list(totals.get(node.code.pk, (0, 0)))
+        rows.append(row)
+    return Table(header=header, rows=rows, note=left_out.summary)
+
+
+# Writers ---------------------------------------------------------------------------------------------------------------
+
+
+def write_csv(table: Table) -> Iterator[str]:
+    """The table as CSV lines (UTF-8 with a byte-order mark first, so Excel shows æøå)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return value
+
+    yield "\ufeff"
+    writer.writerow(table.header)
+    for row in table.rows:
+        writer.writerow(row)
+        yield flush()
+    if table.note:
+        writer.writerow([])
+        writer.writerow([table.note])
+    yield flush()
+
+
+def _cell(sheet: Any, value: Any, *, bold: bool = False) -> WriteOnlyCell:
+    if isinstance(value, str) and len(value) > CELL_MAX:
+        value = value[: CELL_MAX - 1] + "…"
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def write_xlsx(table: Table, *, title: str) -> IO[bytes]:
+    """The table as a one-sheet workbook in a spooled temporary file, rewound."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    sheet.append([_cell(sheet, value, bold=True) for value in table.header])
+    for row in table.rows:
+        sheet.append([_cell(sheet, value) for value in row])
+    if table.note:
+        sheet.append([])
+        sheet.append([_cell(sheet, table.note, bold=True)])
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    workbook.save(out)
+    out.seek(0)
+    return out
