@@ -169,6 +169,18 @@ def questionnaire_section_move(*, section: QuestionnaireSection, actor: User, of
             )
 
 
+_KIND_FIELDS = ("scale_min", "scale_max", "allow_half_points", "scale_min_label", "scale_max_label", "rank_count")
+
+
+def _drop_unused_fields(item: QuestionnaireItem) -> None:
+    """A scale's settings only on scales, the number of ranks only on rank items (the builder posts them all)."""
+    if item.kind != Kind.SCALE:
+        item.scale_min, item.scale_max, item.allow_half_points = 1, None, False
+        item.scale_min_label = item.scale_max_label = ""
+    if item.kind != Kind.RANK:
+        item.rank_count = None
+
+
 def _clean_options(item: QuestionnaireItem, options: list[str]) -> list[str]:
     cleaned = [text.strip() for text in options if text.strip()]
     if item.is_choice and len(cleaned) < 2:
@@ -227,6 +239,7 @@ def questionnaire_item_add(
     """Add an item (last in its section) with its options, given in order as texts."""
     with transaction.atomic():
         item = QuestionnaireItem(section=section, position=_next_position(section.items), **fields)
+        _drop_unused_fields(item)
         cleaned = _clean_options(item, options or [])
         triggers = _clean_follow_up(item, cleaned, follow_up_on or [])
         record_create(
@@ -251,14 +264,15 @@ def questionnaire_item_update(
     """Change an item. Its type and scale are fixed once it has answers (make a new version instead)."""
     with transaction.atomic():
         stored = QuestionnaireItem.objects.select_for_update().get(pk=item.pk)
-        if stored.answers.exists():
-            locked = ("kind", "scale_min", "scale_max", "allow_half_points", "rank_count")
-            if any(name in data and data[name] != getattr(stored, name) for name in locked):
-                raise ValidationError(
-                    _("This item has answers: its type, scale and number of ranks cannot change. Make a new version.")
-                )
         for name, value in data.items():
             setattr(item, name, value)
+        _drop_unused_fields(item)
+        data = {**data, **{name: getattr(item, name) for name in _KIND_FIELDS}}
+        locked = ("kind", "scale_min", "scale_max", "allow_half_points", "rank_count")
+        if stored.answers.exists() and any(getattr(item, name) != getattr(stored, name) for name in locked):
+            raise ValidationError(
+                _("This item has answers: its type, scale and number of ranks cannot change. Make a new version.")
+            )
         current = [option.text for option in stored.options.all()]
         cleaned = _clean_options(item, current if options is None else options)
         triggers = _clean_follow_up(
