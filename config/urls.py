@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("cases.urls_people")),
     path("", include("cases.urls_compliance")),
     path("", include("cases.urls_instruments")),
+    path("", include("cases.urls_questionnaires")),
     path("", include("cases.urls_reports")),
     path("", include("cases.urls_withdrawal")),
     path("", include("cases.urls_lifecycle")),

@@ -12,6 +12,18 @@ from .people import (
     Site,
     WithdrawalTombstone,
 )
+from .questionnaires import (
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireChoice,
+    QuestionnaireItem,
+    QuestionnaireOption,
+    QuestionnaireResponse,
+    QuestionnaireSection,
+    QuestionnaireVersion,
+    SecondaryDataset,
+    SecondaryDatasetRow,
+)
 from .reports import ReportJob
 from .study import Invitation, Membership, ResearchQuestion, Study
 from .users import User
@@ -34,7 +46,17 @@ __all__ = [
     "InstrumentVersion",
     "Invitation",
     "Membership",
+    "Questionnaire",
+    "QuestionnaireAnswer",
+    "QuestionnaireChoice",
+    "QuestionnaireItem",
+    "QuestionnaireOption",
+    "QuestionnaireResponse",
+    "QuestionnaireSection",
+    "QuestionnaireVersion",
     "ReportJob",
+    "SecondaryDataset",
+    "SecondaryDatasetRow",
     "ResearchQuestion",
     "SensitiveTerm",
     "Site",

@@ -36,12 +36,21 @@ from cases.models import (
     InstrumentVersion,
     Invitation,
     Membership,
+    QuestionnaireItem,
     ReportJob,
     SensitiveTerm,
     StoredFile,
     Study,
 )
 from cases.permissions import Action, role_allows
+from cases.services.datasets import dataset_create
+from cases.services.questionnaires import (
+    AnswerInput,
+    questionnaire_create,
+    questionnaire_item_add,
+    questionnaire_response_create,
+    questionnaire_section_add,
+)
 from interviews.models import (
     CodebookSnapshot,
     Memo,
@@ -217,6 +226,31 @@ OBJECT_FOR: dict[str, str | None] = {
     "exchange_codebook_xlsx": None,
     "exchange_matrix_xlsx": None,
     "exchange_import": None,
+    "questionnaire_list": None,
+    "questionnaire_create": None,
+    "questionnaire_edit": "questionnaire",
+    "questionnaire_delete": "questionnaire",
+    "questionnaire_version": "questionnaire_version",
+    "questionnaire_version_copy": "questionnaire_version",
+    "questionnaire_section_add": "questionnaire_version",
+    "questionnaire_entry": "questionnaire_version",
+    "questionnaire_results": "questionnaire_version",
+    "questionnaire_responses": "questionnaire_version",
+    "questionnaire_export": "questionnaire_version",
+    "questionnaire_free_text_source": "questionnaire_version",
+    "questionnaire_section_edit": "questionnaire_section",
+    "questionnaire_section_delete": "questionnaire_section",
+    "questionnaire_section_move": "questionnaire_section",
+    "questionnaire_item_add": "questionnaire_section",
+    "questionnaire_item_edit": "questionnaire_item",
+    "questionnaire_item_delete": "questionnaire_item",
+    "questionnaire_item_move": "questionnaire_item",
+    "questionnaire_response_delete": "questionnaire_response",
+    "questionnaire_response_note": "questionnaire_response",
+    "dataset_create": None,
+    "dataset_detail": "dataset",
+    "dataset_edit": "dataset",
+    "dataset_delete": "dataset",
 }
 
 # URLs whose view lets every member in (Action.VIEW) but whose service decides who may act:
@@ -246,7 +280,7 @@ def study_urls() -> list[StudyUrl]:
     found = []
     for route, pattern in _walk(get_resolver().url_patterns):
         if "<int:study_id>" in route and pattern.name:
-            found.append(StudyUrl(pattern.name, pattern.callback, "<int:pk>" in route))
+            found.append(StudyUrl(pattern.name, pattern.callback, "<int:pk>" in route or "<uuid:pk>" in route))
     return found
 
 
@@ -306,7 +340,20 @@ def build_world(study: Study) -> SimpleNamespace:
     memo = Memo.objects.create(study=study, code=code, title="Om fornyelse", text="Notat", created_by=owner)
     extra = UserFactory()
     membership = Membership.objects.create(study=study, user=extra, role=Membership.Role.CO_RESEARCHER)
+    questionnaire = questionnaire_create(study=study, actor=owner, title="Evaluering")
+    questionnaire_version = questionnaire.versions.get()
+    questionnaire_section = questionnaire_section_add(version=questionnaire_version, actor=owner, title="Nytte")
+    questionnaire_item = questionnaire_item_add(
+        section=questionnaire_section, actor=owner, text="Kommentar", kind=QuestionnaireItem.Kind.FREE_TEXT
+    )
+    questionnaire_response = questionnaire_response_create(
+        version=questionnaire_version, actor=owner, answers={questionnaire_item.pk: AnswerInput(text="Nyttig")}
+    )
+    dataset = dataset_create(study=study, actor=owner, title="KS 10-faktor", columns=["A", "Norge"], rows=[])
     return SimpleNamespace(
+        questionnaire=questionnaire, questionnaire_version=questionnaire_version,
+        questionnaire_section=questionnaire_section, questionnaire_item=questionnaire_item,
+        questionnaire_response=questionnaire_response, dataset=dataset,
         research_question=rq, site=site, group=group, informant=informant, letter=letter, approval=approval,
         condition=condition, file=stored, attribute=attribute, instrument=instrument, version=version, theme=theme,
         question=question, prompt=prompt, session=session, attendance=attendance, recording=recording, report=report,

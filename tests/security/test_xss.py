@@ -4,7 +4,9 @@ Each payload is written as a transcript line, a code name, an excerpt memo and
 condensed meaning, and a memo (title and text) – then the coding view and the memo
 list are rendered; as a study title, an informant role and a code name in the admin
 changelists; and as a study title, informant role and research question inside the
-method-overview report's HTML. For each page: the parsed document contains no
+method-overview report's HTML; as questionnaire items, options, answers, comments and
+data-quality notes on the builder, entry, results and responses pages, and as dataset
+rows. For each page: the parsed document contains no
 script but ours, no event handler, no script URL, no frame or object; the payload is
 shown as text; and a payload with markup characters never appears raw.
 
@@ -25,8 +27,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from cases.models import Informant, ResearchQuestion, Study
+from cases.models import Informant, QuestionnaireItem, ResearchQuestion, Study
 from cases.reporting import method_overview_context
+from cases.services.datasets import RowInput, dataset_create
+from cases.services.questionnaires import (
+    AnswerInput,
+    questionnaire_create,
+    questionnaire_item_add,
+    questionnaire_response_create,
+    questionnaire_section_add,
+)
 from interviews.importers import ImportedText, normalise_text
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create, excerpt_update_details
@@ -46,6 +56,7 @@ MARKUP = set("<>\"'&")
 # The admin's own scripts: its static files and its translation catalogue, both same-origin.
 ADMIN_SCRIPTS = ("/static/", "/admin/jsi18n/")
 LABEL = "I1: "
+Kind = QuestionnaireItem.Kind
 
 
 class VisibleText(HTMLParser):
@@ -161,6 +172,41 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
     for payloads in batches():
         rolled_back(lambda payloads=payloads: batch_renders(payloads))
     collect_figure("xss_views", "coding view", "memo list", "review screen")
+
+
+def test_questionnaire_and_dataset_pages_escape_everything(study, researcher, researcher_client, rolled_back):
+    def batch_renders(payloads: list[str]) -> None:
+        questionnaire = questionnaire_create(study=study, actor=researcher, title=payloads[0])
+        version = questionnaire.versions.get()
+        section = questionnaire_section_add(version=version, actor=researcher, title=payloads[0])
+        free = questionnaire_item_add(section=section, actor=researcher, text=payloads[0], kind=Kind.FREE_TEXT)
+        answers = {}
+        for payload in payloads:
+            item = questionnaire_item_add(
+                section=section, actor=researcher, text=payload, kind=Kind.SINGLE_CHOICE,
+                options=[payload, "Annet svar"], follow_up_prompt=payload[:300],
+            )
+            answers[item.pk] = AnswerInput(chosen=[item.options.get(text=payload.strip()).pk], comment=payload)
+        questionnaire_response_create(version=version, actor=researcher, answers=answers)
+        for payload in payloads:
+            questionnaire_response_create(
+                version=version, actor=researcher, answers={free.pk: AnswerInput(text=payload)},
+                data_quality_note=payload,
+            )
+        for name in ("questionnaire_version", "questionnaire_entry", "questionnaire_results", "questionnaire_responses"):
+            response = researcher_client.get(reverse(name, args=[study.pk, version.pk]))
+            assert response.status_code == 200
+            assert_safe(response.content.decode(), payloads, name)
+        dataset = dataset_create(
+            study=study, actor=researcher, title=payloads[0], source_note=payloads[0], columns=[payloads[0][:60], "B"],
+            rows=[RowInput(label=payload[:200], values=[1.0, None]) for payload in payloads],
+        )
+        response = researcher_client.get(reverse("dataset_detail", args=[study.pk, dataset.pk]))
+        assert_safe(response.content.decode(), [p for p in payloads if len(p.strip()) <= 200], "dataset table")
+
+    for payloads in batches():
+        rolled_back(lambda payloads=payloads: batch_renders(payloads))
+    collect_figure("xss_views", "questionnaire builder", "entry screen", "results", "responses", "dataset table")
 
 
 def test_admin_changelists_escape_everything(db, rolled_back):
