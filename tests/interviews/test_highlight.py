@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -151,7 +150,8 @@ def test_out_of_range_and_empty_marks_are_clipped_or_ignored():
     assert [(p.start, p.end, p.excerpt_ids) for p in pieces] == [(0, 2, (1,)), (2, 3, (2,))]
 
 
-def test_a_long_transcript_highlights_fast():
+def test_a_long_transcript_with_many_excerpts_highlights_exactly():
+    """Speed is measured in bench/coding_view.py, not asserted here; this checks correctness at full size."""
     sentence = "I3: Vi måtte lære av hverandre & dele <erfaringer> 😀 med kundene.\n"
     text = (sentence * (250_000 // len(sentence) + 1))[:250_000]
     step = len(text) // 1000
@@ -160,8 +160,7 @@ def test_a_long_transcript_highlights_fast():
         TurnMark(i, i * len(sentence), (i + 1) * len(sentence), i * len(sentence) + 3, "I3")
         for i in range(len(text) // len(sentence))
     ]
-    began = time.perf_counter()
     markup = highlight(text, marks, turns)
-    elapsed = time.perf_counter() - began
     assert strip(markup) == text
-    assert elapsed < 1.0, elapsed
+    highlighted = {int(i) for ids in re.findall(r'data-excerpts="([^"]+)"', markup) for i in ids.split()}
+    assert highlighted == set(range(1000))

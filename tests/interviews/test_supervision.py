@@ -244,7 +244,7 @@ def test_list_query_count_does_not_grow(
         meeting = services.supervision_meeting_create(
             study=study, actor=researcher, held_on=dt.date(2017, 1, 1) + dt.timedelta(days=n), attendees=[supervisor]
         )
-        services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"A{n}", research_question=rq)
+        services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"Vedtak om utvalg {n:02d}", research_question=rq)
         services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"B{n}", code=code, session=session)
         services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"C{n}", instrument=instrument)
     # session, user, membership + study, meetings, decisions with their links, attendees
@@ -253,7 +253,7 @@ def test_list_query_count_does_not_grow(
     html = response.content.decode()
     assert html.count('data-decision="') == 3 * size
     if size > 1:  # newest first
-        assert html.index(f"A{size - 1}") < html.index("A0")
+        assert html.index(f"Vedtak om utvalg {size - 1:02d}") < html.index("Vedtak om utvalg 00")
 
 
 def test_notes_and_decision_text_are_escaped(researcher_client, study, researcher):
