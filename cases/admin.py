@@ -247,3 +247,101 @@ class WithdrawalTombstoneAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class QuestionnaireSectionInline(admin.TabularInline):
+    model = models.QuestionnaireSection
+    extra = 0
+
+
+@admin.register(models.Questionnaire)
+class QuestionnaireAdmin(admin.ModelAdmin):
+    list_display = ["title", "study", "mode", "anonymous"]
+    list_filter = ["mode", "anonymous"]
+    search_fields = ["title"]
+    raw_id_fields = ["study", "session"]
+
+
+@admin.register(models.QuestionnaireVersion)
+class QuestionnaireVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "questionnaire"]
+    raw_id_fields = ["questionnaire"]
+    inlines = [QuestionnaireSectionInline]
+
+
+@admin.register(models.QuestionnaireSection)
+class QuestionnaireSectionAdmin(admin.ModelAdmin):
+    list_display = ["title", "version", "position"]
+    raw_id_fields = ["version"]
+
+
+class QuestionnaireOptionInline(admin.TabularInline):
+    model = models.QuestionnaireOption
+    extra = 0
+
+
+@admin.register(models.QuestionnaireItem)
+class QuestionnaireItemAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "section"]
+    list_filter = ["kind"]
+    raw_id_fields = ["section"]
+    inlines = [QuestionnaireOptionInline]
+
+
+@admin.register(models.QuestionnaireOption)
+class QuestionnaireOptionAdmin(admin.ModelAdmin):
+    list_display = ["text", "item", "position"]
+    raw_id_fields = ["item"]
+
+
+class ResponseDataAdmin(admin.ModelAdmin):
+    """Responses and their answers are data, entered through the product's entry screen.
+
+    The admin reads them but never edits them: an edit here would bypass the
+    validation of the entry screen, and an anonymous response shows no link to
+    anyone because it has none.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.QuestionnaireResponse)
+class QuestionnaireResponseAdmin(ResponseDataAdmin):
+    list_display = ["__str__", "version", "anonymous"]
+    list_filter = ["anonymous"]
+    readonly_fields = ["version", "anonymous", "informant", "session", "data_quality_note"]
+
+
+@admin.register(models.QuestionnaireAnswer)
+class QuestionnaireAnswerAdmin(ResponseDataAdmin):
+    list_display = ["item", "value"]
+    readonly_fields = ["response", "item", "value", "text", "comment"]
+
+
+@admin.register(models.QuestionnaireChoice)
+class QuestionnaireChoiceAdmin(ResponseDataAdmin):
+    list_display = ["answer", "option", "rank"]
+    readonly_fields = ["answer", "option", "rank"]
+
+
+class SecondaryDatasetRowInline(admin.TabularInline):
+    model = models.SecondaryDatasetRow
+    extra = 0
+
+
+@admin.register(models.SecondaryDataset)
+class SecondaryDatasetAdmin(admin.ModelAdmin):
+    list_display = ["title", "study", "created_at"]
+    search_fields = ["title"]
+    raw_id_fields = ["study"]
+    inlines = [SecondaryDatasetRowInline]
+
+
+@admin.register(models.SecondaryDatasetRow)
+class SecondaryDatasetRowAdmin(admin.ModelAdmin):
+    list_display = ["label", "dataset", "position", "is_reference"]
+    raw_id_fields = ["dataset"]
