@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from .study import Study
 
 
-def report_path(instance: "ReportJob", filename: str) -> str:
-    return f"reports/{instance.study_id}/{uuid.uuid4().hex}.pdf"
+def report_path(instance: "ReportJob", filename: str = "") -> str:
+    """One name per job, whatever the attempt: a re-render replaces the file instead of adding one."""
+    return f"reports/{instance.study_id}/{instance.pk}-{instance.kind.replace('_', '-')}.pdf"
 
 
 class ReportJob(models.Model):
