@@ -35,6 +35,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -179,8 +181,8 @@ def _partial_name(name: str) -> str:
     return f"{name}.part"
 
 
-def _write_file(job: ReportJob, pdf: bytes) -> str:
-    """Write the job's PDF under its one name, replacing what an earlier attempt left; return the name.
+def _write_file(job: ReportJob, content: bytes) -> str:
+    """Write the job's file under its one name, replacing what an earlier attempt left; return the name.
 
     On local storage the bytes go to ``<name>.part`` first and are moved over
     the name in one step, so the name never holds half a file.
@@ -191,15 +193,15 @@ def _write_file(job: ReportJob, pdf: bytes) -> str:
         path = Path(storage.path(name))
     except NotImplementedError:  # remote storage: no rename; delete and save under the same name
         storage.delete(name)
-        saved = storage.save(name, ContentFile(pdf))
+        saved = storage.save(name, ContentFile(content))
         if saved != name:
             raise RuntimeError(f"storage saved report {job.pk} as {saved}, not {name}") from None
         return name
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(_partial_name(str(path)))
     with open(partial, "wb") as handle:
-        for offset in range(0, len(pdf), WRITE_CHUNK):
-            handle.write(pdf[offset : offset + WRITE_CHUNK])
+        for offset in range(0, len(content), WRITE_CHUNK):
+            handle.write(content[offset : offset + WRITE_CHUNK])
             if offset == 0:
                 handle.flush()
                 _hook(job, "writing")
@@ -321,21 +323,48 @@ def report_download(*, job: ReportJob, actor: User) -> File:
 
 def report_filename(job: ReportJob) -> str:
     finished = timezone.localdate(job.finished_at) if job.finished_at else timezone.localdate()
-    return f"{job.kind.replace('_', '-')}-{finished.isoformat()}.pdf"
+    return f"{job.kind.replace('_', '-')}-{finished.isoformat()}.{job.file_extension}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a renderer made of a job: the file's bytes and the informants whose data it shows."""
+
+    content: bytes
+    informant_ids: list[int]
+    page_count: int | None = None
+
+
+def render_html_to_pdf(job: ReportJob) -> Rendered:
+    """The default renderer: ``reports/<kind>.html`` with ``build_report_context``, through WeasyPrint."""
+    # Imported here: WeasyPrint is only needed in the worker, never in the web process.
+    from cases.pdf import render_pdf
+    from cases.reporting import build_report_context
+
+    with translation.override(job.language):
+        context = build_report_context(job)
+        _progress(job, 40)
+        html = render_to_string(f"reports/{job.kind}.html", context)
+        _progress(job, 60)
+        _hook(job, "rendering")
+        pdf = render_pdf(html)
+    _progress(job, 90)
+    return Rendered(pdf, context.get("informant_ids", []), len(PdfReader(BytesIO(pdf)).pages))
+
+
+# A kind whose file is made another way (a DOCX chapter, say) maps its kind to a
+# renderer here; it inherits the claim, the lease, the cap and the one-file publication.
+RENDERERS: dict[str, Callable[[ReportJob], Rendered]] = {}
 
 
 def report_render(*, job_id: int) -> None:
-    """Render one job to a PDF. Safe to call twice, or concurrently, for the same job.
+    """Render one job to its file. Safe to call twice, or concurrently, for the same job.
 
     Before: a ``ReportJob`` row with ``job_id`` (any state). After: if this
     call claimed the job, it is done with exactly one file, failed with a
     message, or stale; a later attempt that took over from this one wins and
     this one publishes nothing.
     """
-    # Imported here: WeasyPrint is only needed in the worker, never in the web process.
-    from cases.pdf import render_pdf
-    from cases.reporting import build_report_context
-
     job = _claim(job_id)
     if job is None:
         return
@@ -344,25 +373,18 @@ def report_render(*, job_id: int) -> None:
     with _Heartbeat(job):
         try:
             _hook(job, "claimed")
-            with translation.override(job.language):
-                context = build_report_context(job)
-                _progress(job, 40)
-                html = render_to_string(f"reports/{job.kind}.html", context)
-                _progress(job, 60)
-                _hook(job, "rendering")
-                pdf = render_pdf(html)
-            _progress(job, 90)
-            page_count = len(PdfReader(BytesIO(pdf)).pages)
+            rendered = RENDERERS.get(job.kind, render_html_to_pdf)(job)
         except Exception as exc:  # noqa: BLE001 - every failure must end in a readable job state
             logger.exception("report %s failed", job.pk)
             if _owned(job).update(state=ReportJob.State.FAILED, finished_at=timezone.now(), message=type(exc).__name__):
                 _discard_files(job)
             return
-        _publish(job, pdf=pdf, page_count=page_count, informant_ids=context.get("informant_ids", []))
+        _publish(job, rendered)
 
 
-def _publish(job: ReportJob, *, pdf: bytes, page_count: int, informant_ids: list[int]) -> None:
+def _publish(job: ReportJob, rendered: Rendered) -> None:
     """Write the file and mark the job done, if this attempt still owns the job and may still publish it."""
+    informant_ids = rendered.informant_ids
     with transaction.atomic():
         current = ReportJob.objects.select_for_update().get(pk=job.pk)
         if current.state != ReportJob.State.RUNNING or current.attempts != job.attempts:
@@ -377,7 +399,7 @@ def _publish(job: ReportJob, *, pdf: bytes, page_count: int, informant_ids: list
             transaction.on_commit(lambda: _discard_files(current))
             return
         try:
-            current.file.name = _write_file(current, pdf)
+            current.file.name = _write_file(current, rendered.content)
         except Exception as exc:  # noqa: BLE001 - a full disk must end in a readable job state too
             logger.exception("report %s: the file could not be written", job.pk)
             _discard_files(current)
@@ -389,7 +411,7 @@ def _publish(job: ReportJob, *, pdf: bytes, page_count: int, informant_ids: list
         current.state = ReportJob.State.DONE
         current.progress = 100
         current.finished_at = timezone.now()
-        current.page_count = page_count
+        current.page_count = rendered.page_count
         current.informant_ids = informant_ids
         current.message = ""
         current.save()
@@ -399,5 +421,5 @@ def _publish(job: ReportJob, *, pdf: bytes, page_count: int, informant_ids: list
             action="report.generated",
             target=current,
             label=current.get_kind_display(),
-            pages=page_count,
+            pages=rendered.page_count,
         )

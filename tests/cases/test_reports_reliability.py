@@ -192,6 +192,27 @@ def test_the_sweep_enqueues_jobs_whose_worker_died_or_whose_message_was_lost(stu
     assert fresh_queued.pk not in enqueued and live.pk not in enqueued
 
 
+@pytest.mark.django_db
+def test_another_kind_brings_its_own_renderer_and_inherits_the_rest(study, media, monkeypatch):
+    """A chapter kind (the composer's) maps its kind to a renderer; claim, cap and one-file publication are shared."""
+    calls: list[int] = []
+
+    def chapter(job):
+        calls.append(job.attempts)
+        return services.Rendered(b"%PDF-1.7 a chapter", informant_ids=[], page_count=1)
+
+    monkeypatch.setitem(services.RENDERERS, "chapter_test", chapter)
+    job = ReportJob.objects.create(study=study, kind="chapter_test", requested_by=study.created_by, language="nb")
+
+    services.report_render(job_id=job.pk)
+    services.report_render(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.attempts, calls) == ("done", 1, [1])
+    assert report_files(media, study) == [f"{job.pk}-chapter-test.pdf"]
+    assert services.report_filename(job).startswith("chapter-test-")
+
+
 def test_the_sweep_runs_from_beat_every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["reports-requeue-stalled"]
     assert entry["task"] == "cases.tasks.reports_requeue_stalled"
