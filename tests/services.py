@@ -11,12 +11,15 @@ PostgreSQL fails the test; elsewhere it skips.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -65,9 +68,41 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
 
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def assert_alive(self) -> None:
-        if self.process.poll() is not None:
+        if not self.alive:
             pytest.fail(f"The Celery worker exited with {self.process.returncode}:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and every process it started (a prefork pool's children too), as a crash would."""
+        if self.alive:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        """A warm shutdown; SIGKILL if it takes longer than 15 s."""
+        if self.alive:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def wait_exit(self, timeout: float = 60) -> int:
+        """Wait for the worker to end by itself (a crash on cue); return its exit code."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"The Celery worker was still running after {timeout} s.\n{self.log()}")
+
+    def remove_log(self) -> None:
+        self.log_path.unlink(missing_ok=True)
 
 
 def _wait_until_ready(app, worker: Worker) -> None:
@@ -76,24 +111,27 @@ def _wait_until_ready(app, worker: Worker) -> None:
         worker.assert_alive()
         if app.control.ping(destination=[worker.nodename], timeout=0.5):
             return
-    worker.process.kill()
+    worker.kill()
     pytest.fail(f"The Celery worker did not answer a ping within {WORKER_START_TIMEOUT} s:\n{worker.log()}")
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_process(django_db_setup, redis_available):
+def start_worker(
+    *, queue: str, env: dict[str, str] | None = None, pool: str = "solo", name: str | None = None
+) -> Worker:
+    """Start a ``celery worker`` on ``queue`` against the test database and wait until it answers a ping.
+
+    ``env`` adds to (or overrides) the worker's environment, e.g. a shorter
+    ``REPORT_LEASE_SECONDS`` or a ``REPORT_RENDER_HOOK``. ``pool="prefork"``
+    runs the task in a child process (concurrency 1), so a crash in the task
+    leaves the worker up and ``reject_on_worker_lost`` applies. The worker
+    runs in its own process group, so ``Worker.kill`` takes its children too.
+    """
     from django.db import connection
 
     from config.celery import app
-    from tests.conftest import require_service
 
-    require_service(redis_available, "Redis")
-    # The worker must share the test database; SQLite's in-memory test database cannot be shared.
-    require_service(connection.vendor == "postgresql", "PostgreSQL")
-
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    nodename = f"{queue}@{socket.gethostname()}"
-    env = {
+    nodename = f"{name or queue}@{socket.gethostname()}"
+    worker_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url_for(connection.settings_dict),
@@ -101,32 +139,67 @@ def _celery_worker_process(django_db_setup, redis_available):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "IDENTITY_ENCRYPTION_KEYS": ",".join(settings.IDENTITY_ENCRYPTION_KEYS),
+        **(env or {}),
     }
     celery = Path(sys.executable).with_name("celery")
     command = [
-        str(celery), "-A", "config", "worker", "--pool=solo", "--concurrency=1", "-Q", queue, "-n", nodename,
+        str(celery), "-A", "config", "worker", f"--pool={pool}", "--concurrency=1", "-Q", queue, "-n", nodename,
         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "warning",
     ]  # fmt: skip
     log_file = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
     process = subprocess.Popen(
-        command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        cwd=settings.BASE_DIR,
+        env=worker_env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
+    log_file.close()  # the child has its own handle
     worker = Worker(process, nodename, queue, Path(log_file.name))
+    _wait_until_ready(app, worker)
+    return worker
+
+
+def delete_queue(queue: str) -> None:
+    """Leave nothing of a test's queue on the shared Redis: its messages, and those a killed worker held unacked."""
+    from config.celery import app
+
+    with app.connection_for_write() as broker:
+        channel = broker.default_channel
+        channel.queue_delete(queue)
+        client = getattr(channel, "client", None)
+        if client is None:
+            return
+        # kombu's Redis transport keeps unacknowledged messages in a hash until they are restored to their queue.
+        for tag, payload in client.hscan_iter(channel.unacked_key):
+            try:
+                routing_key = json.loads(payload)[2]
+            except (ValueError, IndexError, TypeError):
+                continue
+            if routing_key == queue:
+                client.hdel(channel.unacked_key, tag)
+                client.zrem(channel.unacked_index_key, tag)
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_process(django_db_setup, redis_available):
+    from django.db import connection
+
+    from tests.conftest import require_service
+
+    require_service(redis_available, "Redis")
+    # The worker must share the test database; SQLite's in-memory test database cannot be shared.
+    require_service(connection.vendor == "postgresql", "PostgreSQL")
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    worker = start_worker(queue=queue)
     try:
-        _wait_until_ready(app, worker)
         yield worker
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log_file.close()
-        # Leave nothing of this run's queue behind on the shared Redis.
-        with app.connection_for_write() as broker:
-            broker.default_channel.queue_delete(queue)
-        Path(log_file.name).unlink(missing_ok=True)
+        worker.stop()
+        delete_queue(queue)
+        worker.remove_log()
 
 
 @pytest.fixture
@@ -134,3 +207,37 @@ def celery_worker(_celery_worker_process: Worker) -> Worker:
     """A real Celery worker consuming this run's queue on the test database."""
     _celery_worker_process.assert_alive()
     return _celery_worker_process
+
+
+@pytest.fixture
+def worker_factory(django_db_setup, redis_available):
+    """Start workers of the test's own, on a queue of the test's own; each is killed and its queue emptied after.
+
+    ``worker_factory(env={...}, pool="solo")`` starts one and returns its ``Worker``;
+    ``worker_factory.queue`` is where to send the test's tasks
+    (``render_report.apply_async((job.pk,), queue=worker_factory.queue)``).
+    For tests that kill workers: the session's ``celery_worker`` stays untouched.
+    """
+    from django.db import connection
+
+    from tests.conftest import require_service
+
+    require_service(redis_available, "Redis")
+    require_service(connection.vendor == "postgresql", "PostgreSQL")
+
+    started: list[Worker] = []
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-{uuid.uuid4().hex[:8]}"
+
+    def start(*, env: dict[str, str] | None = None, pool: str = "solo") -> Worker:
+        worker = start_worker(queue=queue, env=env, pool=pool, name=f"{queue}-{len(started) + 1}")
+        started.append(worker)
+        return worker
+
+    start.queue = queue
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.kill()
+            worker.remove_log()
+        delete_queue(queue)

@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from .study import Study
 
 
-def report_path(instance: "ReportJob", filename: str) -> str:
-    return f"reports/{instance.study_id}/{uuid.uuid4().hex}.pdf"
+def report_path(instance: "ReportJob", filename: str = "") -> str:
+    """One name per job, whatever the attempt: a re-render replaces the file instead of adding one."""
+    return f"reports/{instance.study_id}/{instance.pk}-{instance.kind.replace('_', '-')}.{instance.file_extension}"
 
 
 class ReportJob(models.Model):
@@ -51,6 +50,11 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def file_extension(self) -> str:
+        """The generated file's type: PDF for every kind so far; a kind rendered to DOCX returns "docx"."""
+        return "pdf"
 
     @property
     def is_active(self) -> bool:

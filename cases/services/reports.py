@@ -1,27 +1,59 @@
-"""Background reports rendered by WeasyPrint in a Celery worker.
+"""Background reports rendered by WeasyPrint in a Celery worker, for every ``ReportJob`` kind.
 
-The ``ReportJob`` row is the source of truth. ``report_request`` writes it and
-enqueues the task on commit; ``report_render`` claims it with a conditional
-update, so a second delivery of the same job is a no-op, and a job whose worker
-died mid-render is claimed again until ``REPORT_MAX_ATTEMPTS`` is reached.
+What holds, and how:
+
+- The ``ReportJob`` row is the source of truth, never Celery's state.
+  ``report_request`` writes it and enqueues the task on commit
+  (``delay_on_commit``), so a worker never looks for a row that is not there.
+- ``report_render`` claims the job with a conditional update (queued, or
+  running with a lapsed lease → running, ``attempts + 1``). A second delivery
+  of a job that is done, failed or stale does nothing; one that arrives while
+  another worker holds a live lease raises ``JobBusy`` and the task retries
+  when that lease would lapse.
+- While it renders, a worker refreshes ``heartbeat_at`` from a background
+  thread every quarter of ``REPORT_LEASE_SECONDS``. A worker that dies
+  (SIGKILL, out of memory) stops refreshing; after the lease another worker
+  may claim the job. The broker redelivers it (``acks_late`` with
+  ``reject_on_worker_lost``), and where the broker does not – a whole worker
+  killed on Redis keeps its message unacknowledged for the visibility
+  timeout – ``reports_requeue_stalled`` does: from Celery beat every minute
+  and once when a worker starts.
+- Every claim counts an attempt; the claim after ``REPORT_MAX_ATTEMPTS``
+  marks the job failed with a message saying it was stopped, so a job that
+  crashes its worker every time cannot loop for ever.
+- Each job has one file name (``report_path``). The PDF is written to
+  ``<name>.part`` and moved over the name in one step, then the row is
+  updated; a re-render after a crash replaces the file rather than adding
+  one, and a half-written ``.part`` is never served and is overwritten or
+  removed. A worker whose lease was taken over publishes nothing.
+- ``REPORT_RENDER_HOOK`` (tests only) names a callable run at fixed stages of
+  a render, so tests can make a render slow or crash deterministically.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from cases.consent_policy import excluded_informants
 from cases.models import Informant, ReportJob, Study, User
+from cases.models.reports import report_path
 
 from .audit import audit_record
 
@@ -46,26 +78,43 @@ class JobBusy(Exception):
         self.retry_in = retry_in
 
 
+def _lapsed_lease(now) -> Q:
+    """Running, but its worker has not been heard of for a whole lease: it died."""
+    lapsed_before = now - timedelta(seconds=settings.REPORT_LEASE_SECONDS)
+    return Q(state=ReportJob.State.RUNNING) & (
+        Q(heartbeat_at__lt=lapsed_before) | Q(heartbeat_at__isnull=True, started_at__lt=lapsed_before)
+    )
+
+
+def _capped_message(language: str) -> str:
+    with translation.override(language):
+        return gettext("Stopped after %(attempts)d attempts: the worker stopped before finishing each of them.") % {
+            "attempts": settings.REPORT_MAX_ATTEMPTS
+        }
+
+
 def _claim(job_id: int) -> ReportJob | None:
     """Move the job to running if it is queued, or running with a lapsed lease (its worker died).
 
-    Returns None when there is nothing to do (done, failed, stale, or capped);
-    raises JobBusy while another worker's lease is live.
+    Returns None when there is nothing to do (done, failed, stale, or capped:
+    a claim after ``REPORT_MAX_ATTEMPTS`` marks the job failed and removes any
+    file a dead attempt left); raises JobBusy while another worker's lease is live.
     """
     now = timezone.now()
     lease = timedelta(seconds=settings.REPORT_LEASE_SECONDS)
-    claimable = Q(state=ReportJob.State.QUEUED) | Q(state=ReportJob.State.RUNNING, heartbeat_at__lt=now - lease)
+    claimable = Q(state=ReportJob.State.QUEUED) | _lapsed_lease(now)
     with transaction.atomic():
         claimed = ReportJob.objects.filter(claimable, pk=job_id, attempts__lt=settings.REPORT_MAX_ATTEMPTS).update(
             state=ReportJob.State.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1, progress=5
         )
         if not claimed:
-            capped = ReportJob.objects.filter(claimable, pk=job_id).update(
-                state=ReportJob.State.FAILED,
-                finished_at=timezone.now(),
-                message="Stopped after %d attempts." % settings.REPORT_MAX_ATTEMPTS,
-            )
-            if capped:
+            capped = ReportJob.objects.select_for_update().filter(claimable, pk=job_id).first()
+            if capped is not None:
+                capped.state = ReportJob.State.FAILED
+                capped.finished_at = timezone.now()
+                capped.message = _capped_message(capped.language)
+                capped.save(update_fields=["state", "finished_at", "message"])
+                transaction.on_commit(lambda: _discard_files(capped))
                 logger.warning("report %s failed: attempt cap reached", job_id)
                 return None
             running = (
@@ -79,11 +128,119 @@ def _claim(job_id: int) -> ReportJob | None:
     return ReportJob.objects.select_related("study").get(pk=job_id)
 
 
-def _progress(job: ReportJob, percent: int) -> None:
-    ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(
-        progress=percent, heartbeat_at=timezone.now()
-    )
+def _owned(job: ReportJob):
+    """The job's row while this attempt still owns it: running, and not taken over by a later attempt."""
+    return ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING, attempts=job.attempts)
 
+
+def _progress(job: ReportJob, percent: int) -> None:
+    _owned(job).update(progress=percent, heartbeat_at=timezone.now())
+
+
+class _Heartbeat:
+    """Refreshes the job's ``heartbeat_at`` from a thread while the render runs, so a long render keeps its lease.
+
+    The thread stops with the ``with`` block; if the process dies, so does the
+    heartbeat, and the lease lapses.
+    """
+
+    def __init__(self, job: ReportJob):
+        self.job = job
+        self.interval = max(settings.REPORT_LEASE_SECONDS / 4, 0.2)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"report-{job.pk}-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                _owned(self.job).update(heartbeat_at=timezone.now())
+        except Exception:  # noqa: BLE001 - a lost heartbeat only shortens the lease; the render goes on
+            logger.exception("report %s: heartbeat stopped", self.job.pk)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def _hook(job: ReportJob, stage: str) -> None:
+    """Run the test-only ``REPORT_RENDER_HOOK`` at a stage: "claimed", "rendering", "writing"."""
+    if settings.REPORT_RENDER_HOOK:
+        import_string(settings.REPORT_RENDER_HOOK)(job=job, stage=stage)
+
+
+WRITE_CHUNK = 64 * 1024
+
+
+def _partial_name(name: str) -> str:
+    return f"{name}.part"
+
+
+def _write_file(job: ReportJob, content: bytes) -> str:
+    """Write the job's file under its one name, replacing what an earlier attempt left; return the name.
+
+    On local storage the bytes go to ``<name>.part`` first and are moved over
+    the name in one step, so the name never holds half a file.
+    """
+    name = report_path(job)
+    storage = ReportJob._meta.get_field("file").storage
+    try:
+        path = Path(storage.path(name))
+    except NotImplementedError:  # remote storage: no rename; delete and save under the same name
+        storage.delete(name)
+        saved = storage.save(name, ContentFile(content))
+        if saved != name:
+            raise RuntimeError(f"storage saved report {job.pk} as {saved}, not {name}") from None
+        return name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(_partial_name(str(path)))
+    with open(partial, "wb") as handle:
+        for offset in range(0, len(content), WRITE_CHUNK):
+            handle.write(content[offset : offset + WRITE_CHUNK])
+            if offset == 0:
+                handle.flush()
+                _hook(job, "writing")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+    return name
+
+
+def _discard_files(job: ReportJob) -> None:
+    """Remove what an unfinished attempt of the job may have left: the file under its name and a ``.part``."""
+    storage = ReportJob._meta.get_field("file").storage
+    name = report_path(job)
+    for leftover in (name, _partial_name(name)):
+        try:
+            storage.delete(leftover)
+        except OSError:
+            logger.exception("report %s: could not remove %s", job.pk, leftover)
+
+
+def reports_requeue_stalled() -> list[int]:
+    """Enqueue again every job whose worker died and whose message the broker may not redeliver.
+
+    Running jobs with a lapsed lease, and queued jobs older than
+    ``REPORT_REQUEUE_QUEUED_AFTER_SECONDS`` (their message was lost). A job
+    enqueued twice is harmless: the claim lets one delivery through. A job at
+    the attempt cap is enqueued too, so its claim marks it failed. Returns the
+    ids enqueued.
+    """
+    from cases.tasks import render_report
+
+    now = timezone.now()
+    lost_before = now - timedelta(seconds=settings.REPORT_REQUEUE_QUEUED_AFTER_SECONDS)
+    stalled = _lapsed_lease(now) | Q(state=ReportJob.State.QUEUED, requested_at__lt=lost_before)
+    job_ids = list(ReportJob.objects.filter(stalled).order_by("pk").values_list("pk", flat=True))
+    for job_id in job_ids:
+        logger.warning("report %s: enqueued again, its worker is gone or its message was lost", job_id)
+        render_report.delay(job_id)
+    return job_ids
 
 
 def report_ids_containing(study: Study, informant_id: int) -> list[int]:
@@ -94,6 +251,7 @@ def report_ids_containing(study: Study, informant_id: int) -> list[int]:
     """
     rows = ReportJob.objects.filter(study=study).values_list("pk", "informant_ids")
     return [pk for pk, ids in rows if informant_id in (ids or [])]
+
 
 def reports_invalidate_for_informant(
     *, informant_id: int, study: Study, actor: User | None, reason: str, forget: bool = False
@@ -165,51 +323,96 @@ def report_download(*, job: ReportJob, actor: User) -> File:
 
 def report_filename(job: ReportJob) -> str:
     finished = timezone.localdate(job.finished_at) if job.finished_at else timezone.localdate()
-    return f"{job.kind.replace('_', '-')}-{finished.isoformat()}.pdf"
+    return f"{job.kind.replace('_', '-')}-{finished.isoformat()}.{job.file_extension}"
 
 
-def report_render(*, job_id: int) -> None:
-    """Render one job to a PDF. Safe to call twice for the same job."""
+@dataclass(frozen=True)
+class Rendered:
+    """What a renderer made of a job: the file's bytes and the informants whose data it shows."""
+
+    content: bytes
+    informant_ids: list[int]
+    page_count: int | None = None
+
+
+def render_html_to_pdf(job: ReportJob) -> Rendered:
+    """The default renderer: ``reports/<kind>.html`` with ``build_report_context``, through WeasyPrint."""
     # Imported here: WeasyPrint is only needed in the worker, never in the web process.
     from cases.pdf import render_pdf
     from cases.reporting import build_report_context
 
+    with translation.override(job.language):
+        context = build_report_context(job)
+        _progress(job, 40)
+        html = render_to_string(f"reports/{job.kind}.html", context)
+        _progress(job, 60)
+        _hook(job, "rendering")
+        pdf = render_pdf(html)
+    _progress(job, 90)
+    return Rendered(pdf, context.get("informant_ids", []), len(PdfReader(BytesIO(pdf)).pages))
+
+
+# A kind whose file is made another way (a DOCX chapter, say) maps its kind to a
+# renderer here; it inherits the claim, the lease, the cap and the one-file publication.
+RENDERERS: dict[str, Callable[[ReportJob], Rendered]] = {}
+
+
+def report_render(*, job_id: int) -> None:
+    """Render one job to its file. Safe to call twice, or concurrently, for the same job.
+
+    Before: a ``ReportJob`` row with ``job_id`` (any state). After: if this
+    call claimed the job, it is done with exactly one file, failed with a
+    message, or stale; a later attempt that took over from this one wins and
+    this one publishes nothing.
+    """
     job = _claim(job_id)
     if job is None:
         return
-    try:
-        with translation.override(job.language):
-            context = build_report_context(job)
-            _progress(job, 40)
-            html = render_to_string(f"reports/{job.kind}.html", context)
-            _progress(job, 60)
-            pdf = render_pdf(html)
-        _progress(job, 90)
-        page_count = len(PdfReader(BytesIO(pdf)).pages)
-    except Exception as exc:  # noqa: BLE001 - every failure must end in a readable job state
-        logger.exception("report %s failed", job.pk)
-        ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(
-            state=ReportJob.State.FAILED, finished_at=timezone.now(), message=type(exc).__name__
-        )
-        return
+    # The heartbeat covers the publication too: a worker stuck writing the file keeps its lease, and
+    # the transaction below commits before the heartbeat thread is stopped and joined.
+    with _Heartbeat(job):
+        try:
+            _hook(job, "claimed")
+            rendered = RENDERERS.get(job.kind, render_html_to_pdf)(job)
+        except Exception as exc:  # noqa: BLE001 - every failure must end in a readable job state
+            logger.exception("report %s failed", job.pk)
+            if _owned(job).update(state=ReportJob.State.FAILED, finished_at=timezone.now(), message=type(exc).__name__):
+                _discard_files(job)
+            return
+        _publish(job, rendered)
+
+
+def _publish(job: ReportJob, rendered: Rendered) -> None:
+    """Write the file and mark the job done, if this attempt still owns the job and may still publish it."""
+    informant_ids = rendered.informant_ids
     with transaction.atomic():
         current = ReportJob.objects.select_for_update().get(pk=job.pk)
         if current.state != ReportJob.State.RUNNING or current.attempts != job.attempts:
             # Marked stale meanwhile, or our lease lapsed and another worker took the job over.
             return
-        if not _still_publishable(current, context.get("informant_ids", [])):
+        if not _still_publishable(current, informant_ids):
             # Consent changed or an informant withdrew while the PDF was rendered: never publish it.
             current.state = ReportJob.State.STALE
             current.finished_at = timezone.now()
             current.message = "Consent changed while the report was generated; request it again."
             current.save(update_fields=["state", "finished_at", "message"])
+            transaction.on_commit(lambda: _discard_files(current))
             return
-        current.file.save(f"{current.kind}.pdf", ContentFile(pdf), save=False)
+        try:
+            current.file.name = _write_file(current, rendered.content)
+        except Exception as exc:  # noqa: BLE001 - a full disk must end in a readable job state too
+            logger.exception("report %s: the file could not be written", job.pk)
+            _discard_files(current)
+            current.state = ReportJob.State.FAILED
+            current.finished_at = timezone.now()
+            current.message = type(exc).__name__
+            current.save(update_fields=["state", "finished_at", "message"])
+            return
         current.state = ReportJob.State.DONE
         current.progress = 100
         current.finished_at = timezone.now()
-        current.page_count = page_count
-        current.informant_ids = context.get("informant_ids", [])
+        current.page_count = rendered.page_count
+        current.informant_ids = informant_ids
         current.message = ""
         current.save()
         audit_record(
@@ -218,5 +421,5 @@ def report_render(*, job_id: int) -> None:
             action="report.generated",
             target=current,
             label=current.get_kind_display(),
-            pages=page_count,
+            pages=rendered.page_count,
         )

@@ -188,12 +188,20 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # End-date reminders and end actions (anonymise/delete); idempotent, so a missed or doubled day is harmless.
     "study-lifecycle-daily": {"task": "cases.tasks.study_lifecycle_run", "schedule": crontab(hour=3, minute=15)},
+    # Report jobs whose worker died (lease lapsed) or whose message was lost are enqueued again; a doubled
+    # delivery is a no-op, so running it often is harmless.
+    "reports-requeue-stalled": {"task": "cases.tasks.reports_requeue_stalled", "schedule": 60.0},
 }
 
 # How many times a report job may be attempted before it is marked failed, and how long a
 # worker's claim on a running job holds without a heartbeat before another worker may take it.
 REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
 REPORT_LEASE_SECONDS = env.int("REPORT_LEASE_SECONDS", default=120)
+# A queued job older than this has probably lost its message (a broker flushed, a deploy); enqueue it again.
+REPORT_REQUEUE_QUEUED_AFTER_SECONDS = env.int("REPORT_REQUEUE_QUEUED_AFTER_SECONDS", default=600)
+# Tests only: dotted path of a callable(job=, stage=) run at fixed stages of a render
+# ("claimed", "rendering", "writing") to make it slow or crash on purpose. Never set in production.
+REPORT_RENDER_HOOK = None
 
 LOGGING = {
     "version": 1,

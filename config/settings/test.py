@@ -41,6 +41,9 @@ else:
 # Every test run gets its own queue so parallel runs on one Redis never share jobs.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default=f"thesis-test-{os.getpid()}")
 
+# Worker tests start workers with a hook that blocks or crashes a render on cue (tests/report_hooks.py).
+REPORT_RENDER_HOOK = env("REPORT_RENDER_HOOK", default=None)
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "test-media")

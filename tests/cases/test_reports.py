@@ -304,7 +304,9 @@ def test_job_at_the_attempt_cap_fails_with_a_message(study, media, settings, sta
 
     job.refresh_from_db()
     assert job.state == ReportJob.State.FAILED
-    assert job.message == f"Stopped after {settings.REPORT_MAX_ATTEMPTS} attempts."
+    assert job.message == (
+        f"Stoppet etter {settings.REPORT_MAX_ATTEMPTS} forsøk: bakgrunnsprosessen stoppet før den ble ferdig, hver gang."
+    )
     assert job.attempts == settings.REPORT_MAX_ATTEMPTS
     assert not job.file
 

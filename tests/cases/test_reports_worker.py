@@ -100,7 +100,9 @@ def test_a_job_at_the_attempt_cap_fails_on_the_worker(celery_worker, study):
     render_report.delay(job.pk)
 
     assert wait_for_job(job, celery_worker)[-1] == "failed"
-    assert job.message == f"Stopped after {settings.REPORT_MAX_ATTEMPTS} attempts."
+    assert job.message == (
+        f"Stoppet etter {settings.REPORT_MAX_ATTEMPTS} forsøk: bakgrunnsprosessen stoppet før den ble ferdig, hver gang."
+    )
     assert job.attempts == settings.REPORT_MAX_ATTEMPTS and not job.file
 
 
