@@ -181,11 +181,12 @@ def generate_study(
     )
     Membership.objects.create(study=study, user=owner, role=Membership.Role.OWNER)
 
-    site_count = max(1, min(size.informants, max(2, size.informants // 6)))
+    # A study has a handful of groups and sites however many informants it has (a matrix column per group).
+    site_count = max(1, min(size.informants, 30, max(2, size.informants // 6)))
     sites = Site.objects.bulk_create(
         Site(study=study, pseudonym=f"Kommune {n + 1}", kind="kommune") for n in range(site_count)
     )
-    group_count = max(1, min(size.informants, max(2, size.informants // 6)))
+    group_count = max(1, min(size.informants, 8, max(2, size.informants // 6)))
     groups = InformantGroup.objects.bulk_create(
         InformantGroup(study=study, label=label[:100], position=n)
         for n, label in enumerate(_numbered(vocab.group_labels, group_count))
