@@ -92,11 +92,12 @@ def study_for(scale: float):
     return Study.objects.get(title=title_for(scale)), elapsed
 
 
-def timed(action, repeats: int) -> tuple[float, float, int, float]:
-    """(median ms, p95 ms, queries, peak MiB) of ``action()`` after one warm-up."""
+def timed(action, repeats: int, warm_up: bool = True) -> tuple[float, float, int, float]:
+    """(median ms, p95 ms, queries, peak MiB) of ``action()``, after one warm-up unless told not to."""
     from django.db import connection
 
-    action()
+    if warm_up:
+        action()
     timings = []
     for _ in range(repeats):
         began = time.perf_counter()
@@ -181,7 +182,7 @@ def measure_study(study, requests: int, heavy_requests: int, explain: bool) -> d
     def export():
         exported["bytes"] = get(export_url)()
 
-    results["QDPX export"] = timed(export, heavy_requests)
+    results["QDPX export"] = timed(export, heavy_requests, warm_up=False)
 
     def import_back():
         with transaction.atomic():
@@ -189,7 +190,7 @@ def measure_study(study, requests: int, heavy_requests: int, explain: bool) -> d
             qdpx_import_new_study(owner=owner, project=project, title="Import (rolled back)")
             transaction.set_rollback(True)
 
-    results["QDPX import (into a new study, rolled back)"] = timed(import_back, heavy_requests)
+    results["QDPX import (into a new study, rolled back)"] = timed(import_back, heavy_requests, warm_up=False)
     results["_export_size"] = (len(exported["bytes"]),)
 
     if explain:
@@ -259,7 +260,7 @@ def main() -> None:
 
     print(
         f"\nServer time through the test Client ({args.requests} timed requests after one warm-up; "
-        f"{args.heavy_requests} for export and import). Peak = Python allocations during one request (tracemalloc).\n"
+        f"{args.heavy_requests} for export and import, without warm-up). Peak = Python allocations during one request (tracemalloc).\n"
     )
     header = "| Operation | " + " | ".join(
         f"{s:g}× median / p95 (ms) | {s:g}× queries | {s:g}× peak MiB" for s in scales
