@@ -34,9 +34,12 @@ INSTALLED_APPS = [
     "simple_history",
     "cases",
     "interviews",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First: answers /health/* itself, before host checks, HTTPS redirects, sessions and CSP (see ops/views.py).
+    "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,10 +128,39 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "staticfiles")
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 # Never served directly: no URL pattern maps it; files go through permission-checked views.
 MEDIA_URL = "/media/"
+# DJANGO_STORAGE=s3 puts uploaded files and generated reports in an S3-compatible bucket (several web and
+# worker machines then share them); the local filesystem stays the default. Either way, files are read
+# only through permission-checked views: objects are private and no bucket URL is ever handed out.
+DJANGO_STORAGE = env.str("DJANGO_STORAGE", default="filesystem")
+if DJANGO_STORAGE == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("DJANGO_S3_BUCKET"),
+            "endpoint_url": env.str("DJANGO_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("DJANGO_S3_REGION", default=None),
+            "access_key": env.str("DJANGO_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("DJANGO_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env.str("DJANGO_S3_PREFIX", default=""),
+            "default_acl": None,  # the bucket's policy (private) applies
+            "querystring_auth": True,
+            "file_overwrite": False,  # never replace an object: a clash gets a new name, as on disk
+            "object_parameters": env.json("DJANGO_S3_OBJECT_PARAMETERS", default={}),
+        },
+    }
+elif DJANGO_STORAGE == "filesystem":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DJANGO_STORAGE must be 'filesystem' or 's3', not {DJANGO_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# One cache shared by every web process in production (redis://host:6379/1); a per-process memory cache otherwise.
+CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # The largest file a user may attach (letters, forms); views check it with a clear message.
@@ -191,7 +223,14 @@ CELERY_BEAT_SCHEDULE = {
     # Report jobs whose worker died (lease lapsed) or whose message was lost are enqueued again; a doubled
     # delivery is a no-op, so running it often is harmless.
     "reports-requeue-stalled": {"task": "cases.tasks.reports_requeue_stalled", "schedule": 60.0},
+    # Read by /health/worker/: proves that beat schedules and that some worker runs what it schedules.
+    "worker-heartbeat": {"task": "ops.tasks.worker_heartbeat", "schedule": 60.0},
 }
+# Beat must run in exactly one process per installation; on PostgreSQL a second one refuses to start (ops/beat.py).
+
+# Health endpoints: a worker heartbeat older than this makes /health/worker/ answer 503; the broker check's timeout.
+HEALTH_WORKER_MAX_AGE = env.int("HEALTH_WORKER_MAX_AGE", default=180)
+HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=2.0)
 
 # How many times a report job may be attempted before it is marked failed, and how long a
 # worker's claim on a running job holds without a heartbeat before another worker may take it.

@@ -6,7 +6,7 @@ from django.urls import reverse
 from tests.conftest import client_for
 from tests.factories import UserFactory
 
-APP_LABELS = ("cases", "interviews")
+APP_LABELS = ("cases", "interviews", "ops")
 
 
 def product_models():

@@ -258,7 +258,9 @@ OBJECT_FOR: dict[str, str | None] = {
 SERVICE_CHECKED = {"review_batch_decide", "review_item_decide", "codebook_signoff"}
 
 # URLs outside any study: what anonymous users get.
-PUBLIC_OK = {"login", "logout", "invitation_accept", "set_language"}
+# Public on purpose. The health checks (ops/views.py) are not study URLs: load balancers and monitoring call
+# them without a session, and they show no study data — only "ok"/"unavailable" per dependency.
+PUBLIC_OK = {"login", "logout", "invitation_accept", "set_language", "health_live", "health_ready", "health_worker"}
 
 
 @dataclass

@@ -1,0 +1,13 @@
+"""Settings for the load test's gunicorn: production's shape over plain HTTP on loopback.
+
+Like production: DEBUG off, persistent database connections, Argon2 passwords, Redis broker.
+Unlike production: no HTTPS (so no Secure cookies or redirects), since locust talks to 127.0.0.1.
+"""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, env
+
+DEBUG = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+IDENTITY_ENCRYPTION_KEYS = ["bG9hZC10ZXN0LW9ubHktbm90LWEtc2VjcmV0LTAwMDA="]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -1,0 +1,363 @@
+"""Side by side with Taguette 1.5.2: the same documents, highlights and export through both HTTP APIs.
+
+Usage (from the repository root; Taguette lives in a throwaway virtualenv, never in requirements)::
+
+    python3.11 -m venv bench/.taguette-venv
+    bench/.taguette-venv/bin/pip install taguette==1.5.2 'psycopg2-binary<3'
+    .venv/bin/python bench/versus_taguette.py [--documents 80] [--chars 31000] [--highlights 2000]
+
+Both run on 127.0.0.1 against PostgreSQL (``thesis_bench9_taguette`` for us,
+``thesis_bench9_taguette_tg`` for Taguette; both dropped and re-created), each as one process
+(gunicorn with one sync worker; Taguette's single Tornado process), driven by one sequential client, so
+the figures are per-request latencies of the same workload:
+
+1. import ``--documents`` Norwegian transcripts of ``--chars`` characters (ours: the source upload form
+   with a .txt file; Taguette: ``document/new`` with an .html file, so no Calibre conversion runs);
+2. ``--highlights`` highlights of one code/tag each on random spans inside a line (ours: ``excerpt_create``
+   as coding.js posts it; Taguette: ``highlight/new`` with UTF-8 byte offsets computed from the same span);
+3. export all highlights as CSV (ours: ``excerpts.csv`` of the Exchange page; Taguette: ``highlights/.csv``),
+   three times each.
+
+The study, the project and the codes/tags are set up before the clock starts. Taguette's export is checked
+to contain the same highlighted text as ours, so both really did the same work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import io
+import json
+import math
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OURS_DB = "postgres://postgres@127.0.0.1:5432/thesis_bench9_taguette"
+TAGUETTE_DB = "postgresql://postgres@127.0.0.1:5432/thesis_bench9_taguette_tg"
+TAGUETTE_PYTHON = ROOT / "bench" / ".taguette-venv" / "bin" / "python"
+PASSWORD = "taguette-bench-pass-123"
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def recreate(url: str) -> None:
+    import psycopg
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    if not name.startswith("thesis_bench"):
+        raise SystemExit(f"Refusing to drop {name!r}.")
+    admin = parts._replace(scheme="postgres", path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def documents(count: int, chars: int, rng: random.Random) -> list[list[str]]:
+    """Each document as its lines (speaker turns), Norwegian quotes from the domain fixtures."""
+    quotes = []
+    for path in sorted((ROOT / "tests" / "fixtures" / "domain").glob("study-*.json")):
+        quotes += [" ".join((e.get("text") or "").split()) for e in json.loads(path.read_text("utf-8"))["excerpts"]]
+    quotes = [q for q in quotes if q]
+    docs = []
+    for _ in range(count):
+        lines, length, turn = [], 0, 0
+        while length < chars:
+            label = "Intervjuer" if turn % 2 == 0 else f"I{rng.randint(1, 6)}"
+            line = f"{label}: " + " ".join(rng.choice(quotes) for _ in range(rng.randint(1, 4)))
+            lines.append(line)
+            length += len(line) + 1
+            turn += 1
+        docs.append(lines)
+    return docs
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[math.ceil(fraction * len(ordered)) - 1]
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer")
+
+
+class Ours:
+    name = "ours"
+
+    def __init__(self, port: int):
+        self.base = f"http://127.0.0.1:{port}"
+        self.session = requests.Session()
+
+    def setup(self):
+        """The owner, the study and one code (outside the clock, through the ORM)."""
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        from cases.models import Membership, Study, User
+        from interviews.models import Code
+
+        call_command("migrate", verbosity=0)
+        user = User.objects.create_user(email="tg-bench@example.org", password=PASSWORD, full_name="Bench")
+        self.study = Study.objects.create(title="Sammenligning med Taguette", created_by=user)
+        Membership.objects.create(study=self.study, user=user, role=Membership.Role.OWNER)
+        self.code = Code.objects.create(study=self.study, name="Tillit", created_by=user)
+        from django.db import connection
+
+        connection.close()
+        self.email = user.email
+
+    def login(self):
+        page = self.session.get(self.base + "/login/")
+        token = CSRF.search(page.text).group(1)
+        answer = self.session.post(
+            self.base + "/login/",
+            {"username": self.email, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            allow_redirects=False,
+        )
+        assert answer.status_code == 302, answer.status_code
+
+    def import_document(self, number: int, lines: list[str]) -> int:
+        url = f"{self.base}/studies/{self.study.pk}/sources/new/"
+        token = self.session.cookies["csrftoken"]
+        text = "\n".join(lines) + "\n"
+        answer = self.session.post(
+            url,
+            data={
+                "title": f"Dokument {number}",
+                "kind": "transcript",
+                "encoding": "auto",
+                "csrfmiddlewaretoken": token,
+            },
+            files={"upload": (f"dokument-{number}.txt", text.encode("utf-8"), "text/plain")},
+            allow_redirects=False,
+        )
+        assert answer.status_code == 302, answer.text[:500]
+        from interviews.models import Source
+
+        return Source.objects.filter(study=self.study, title=f"Dokument {number}").values_list("pk", flat=True).get()
+
+    def highlight(self, doc_id: int, lines: list[str], line: int, start: int, end: int) -> None:
+        offset = sum(len(text) + 1 for text in lines[:line])
+        text = lines[line][start:end]
+        answer = self.session.post(
+            f"{self.base}/studies/{self.study.pk}/excerpts/new/",
+            {"source": doc_id, "start": offset + start, "end": offset + end, "text": text, "code": self.code.pk},
+            headers={"X-CSRFToken": self.session.cookies["csrftoken"], "X-Requested-With": "fetch"},
+        )
+        assert answer.status_code == 200, answer.text[:500]
+
+    def export(self) -> list[str]:
+        answer = self.session.get(f"{self.base}/studies/{self.study.pk}/exchange/excerpts.csv")
+        assert answer.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+        key = next(k for k in rows[0] if k.lower() in {"excerpt", "text", "utdrag"})
+        return [row[key] for row in rows]
+
+
+class Taguette:
+    name = "Taguette"
+
+    def __init__(self, port: int, token: str):
+        self.base = f"http://127.0.0.1:{port}"
+        self.session = requests.Session()
+        self.token = token
+
+    def _xsrf(self) -> dict[str, str]:
+        return {"X-XSRFToken": self.session.cookies.get("_xsrf", "")}
+
+    def setup(self):
+        self.session.get(f"{self.base}/?token={self.token}")
+        self.session.get(f"{self.base}/project/new")  # sets the _xsrf cookie
+        answer = self.session.post(
+            f"{self.base}/project/new",
+            data={"name": "Sammenligning", "description": "", "_xsrf": self.session.cookies.get("_xsrf", "")},
+            allow_redirects=False,
+        )
+        assert answer.status_code in (302, 303), (answer.status_code, answer.text[:300])
+        self.project = int(answer.headers["Location"].rstrip("/").split("/")[-1])
+        answer = self.session.post(
+            f"{self.base}/api/project/{self.project}/tag/new",
+            json={"path": "Tillit", "description": ""},
+            headers=self._xsrf(),
+        )
+        assert answer.status_code == 200, answer.text[:300]
+        self.tag = answer.json()["id"]
+
+    def import_document(self, number: int, lines: list[str]) -> int:
+        body = "".join(f"<p>{html.escape(line, quote=False)}</p>\n" for line in lines)
+        answer = self.session.post(
+            f"{self.base}/api/project/{self.project}/document/new",
+            data={"name": f"Dokument {number}", "description": "", "text_direction": "LEFT_TO_RIGHT"},
+            files={"file": (f"dokument-{number}.html", body.encode("utf-8"), "text/html")},
+            headers=self._xsrf(),
+        )
+        assert answer.status_code == 200, answer.text[:300]
+        return answer.json()["created"]
+
+    def highlight(self, doc_id: int, lines: list[str], line: int, start: int, end: int) -> None:
+        # UTF-8 byte offsets into the concatenated text nodes (the "\n" between paragraphs is a text node too).
+        offset = sum(len(text.encode("utf-8")) + 1 for text in lines[:line])
+        first = offset + len(lines[line][:start].encode("utf-8"))
+        last = offset + len(lines[line][:end].encode("utf-8"))
+        answer = self.session.post(
+            f"{self.base}/api/project/{self.project}/document/{doc_id}/highlight/new",
+            json={"start_offset": first, "end_offset": last, "tags": [self.tag]},
+            headers=self._xsrf(),
+        )
+        assert answer.status_code == 200, answer.text[:300]
+
+    def export(self) -> list[str]:
+        answer = self.session.get(f"{self.base}/project/{self.project}/export/highlights/.csv")
+        assert answer.status_code == 200
+        return [row["content"] for row in csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig")))]
+
+
+def run(tool, docs, spans) -> dict[str, list[float]]:
+    timings = {"import": [], "highlight": [], "export": []}
+    ids = []
+    for number, lines in enumerate(docs):
+        began = time.perf_counter()
+        ids.append(tool.import_document(number, lines))
+        timings["import"].append((time.perf_counter() - began) * 1000)
+    for doc, line, start, end in spans:
+        began = time.perf_counter()
+        tool.highlight(ids[doc], docs[doc], line, start, end)
+        timings["highlight"].append((time.perf_counter() - began) * 1000)
+    for _ in range(3):
+        began = time.perf_counter()
+        exported = tool.export()
+        timings["export"].append((time.perf_counter() - began) * 1000)
+    tool.exported = exported
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=80)
+    parser.add_argument("--chars", type=int, default=31_000)
+    parser.add_argument("--highlights", type=int, default=2_000)
+    parser.add_argument("--port", type=int, default=8392)
+    parser.add_argument("--taguette-port", type=int, default=8393)
+    args = parser.parse_args()
+
+    rng = random.Random(20170501)
+    docs = documents(args.documents, args.chars, rng)
+    spans = []
+    for _ in range(args.highlights):
+        doc = rng.randrange(len(docs))
+        line = rng.randrange(len(docs[doc]))
+        text = docs[doc][line]
+        start = rng.randrange(0, max(1, len(text) - 25))
+        spans.append((doc, line, start, min(len(text), start + rng.randint(20, 200))))
+
+    recreate(OURS_DB)
+    recreate(TAGUETTE_DB)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.loadtest.settings",
+        "DATABASE_URL": OURS_DB,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CELERY_BROKER_URL": "memory://",
+        "PYTHONPATH": str(ROOT),
+    }
+    os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS")})
+    ours = Ours(args.port)
+    ours.setup()
+    processes = [
+        subprocess.Popen(  # noqa: S603 - fixed arguments
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                "1",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),  # fmt: skip
+        subprocess.Popen(  # noqa: S603 - fixed arguments
+            [str(TAGUETTE_PYTHON), str(ROOT / "bench" / "taguette_launcher.py"), str(args.taguette_port), TAGUETTE_DB],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ),  # fmt: skip
+    ]
+    try:
+        token = None
+        deadline = time.monotonic() + 60
+        while token is None and time.monotonic() < deadline:
+            line = processes[1].stdout.readline()
+            match = re.search(r"token=([0-9a-f]+)", line)
+            token = match.group(1) if match else None
+        if token is None:
+            raise SystemExit("Taguette printed no login token")
+        wait_for(f"http://127.0.0.1:{args.taguette_port}/health")
+        wait_for(f"http://127.0.0.1:{args.port}/health/ready/")
+        ours.login()
+        taguette = Taguette(args.taguette_port, token)
+        taguette.setup()
+        load = os.getloadavg()[0]
+        results = {}
+        for tool in (ours, taguette):
+            started = time.perf_counter()
+            results[tool.name] = run(tool, docs, spans)
+            print(f"{tool.name}: {time.perf_counter() - started:.1f} s", flush=True)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+
+    # Taguette trims the whitespace around a highlight's text in its export; compare without it.
+    ours_texts = sorted(t.strip() for t in ours.exported)
+    taguette_texts = sorted(t.strip() for t in taguette.exported)
+    same = ours_texts == taguette_texts
+    if not same:
+        print("Only ours:", sorted(set(ours_texts) - set(taguette_texts))[:2])
+        print("Only Taguette:", sorted(set(taguette_texts) - set(ours_texts))[:2])
+    print(
+        f"\n{args.documents} documents of ~{args.chars:,} characters, {args.highlights} highlights; "
+        f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after. "
+        f"Exports: {len(ours_texts)} rows ours, {len(taguette_texts)} Taguette, same texts: {same}.\n"
+    )
+    print(
+        "| Operation | Ours median / p95 (ms) | Taguette median / p95 (ms) | Ours total (s) | Taguette total (s) | Ratio ours / Taguette (total) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for operation in ("import", "highlight", "export"):
+        a, b = results["ours"][operation], results["Taguette"][operation]
+        print(
+            f"| {operation} | {statistics.median(a):.1f} / {percentile(a, 0.95):.1f} | "
+            f"{statistics.median(b):.1f} / {percentile(b, 0.95):.1f} | {sum(a) / 1000:.2f} | {sum(b) / 1000:.2f} | "
+            f"{sum(a) / sum(b):.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
