@@ -117,6 +117,8 @@ def _changed(
     *,
     spans: list[tuple[int, int]] = (),
     upsert: list[int] = (),
+    rows: list[dict] | None = None,
+    book: parts.Codebook | None = None,
     removed: list[int] = (),
     codes_changed: bool = False,
     recorded_action: bool = True,
@@ -126,15 +128,17 @@ def _changed(
 
     Re-rendering 250,000 characters and 1,000 margin items for every applied
     code would cost more than the write; the browser swaps these pieces in.
+    ``rows`` (margin rows the caller already has) and ``book`` spare reading them again.
     """
     if not _wants_fragment(request):
         messages.success(request, message)
         if warning:
             messages.warning(request, warning)
-        anchor = f"#excerpt-{upsert[0]}" if upsert else ""
+        changed_ids = list(upsert) + [row["id"] for row in rows or []]
+        anchor = f"#excerpt-{changed_ids[0]}" if changed_ids else ""
         return redirect(reverse("coding_view", args=[study.pk, source.pk]) + anchor)
-    book = parts.codebook(study)
-    rows = parts.excerpt_rows(source, book, ids=list(upsert)) if upsert else []
+    book = book or parts.codebook(study)
+    rows = list(rows or []) + (parts.excerpt_rows(source, book, ids=list(upsert)) if upsert else [])
     windows = _merged([parts.line_window(source.text, start, end) for start, end in spans])
     labels = parts.margin_labels()
     context = {
@@ -187,23 +191,22 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
     data = form.cleaned_data
     source = _load_source(study, data["source"])
     code_ids = list(data["code"])
+    book = parts.codebook(study)
     try:
-        with transaction.atomic():
-            services.check_offsets(source, data["start"], data["end"], data["text"])
-            if data["in_vivo"]:
-                parent = None
-                if data.get("parent"):
-                    parent = Code.objects.filter(study=study, pk=data["parent"]).first()
-                    if parent is None:
-                        raise ValidationError(_("The parent code does not exist in this study."))
-                name = _in_vivo_name(data["text"])
-                if not name:
-                    raise ValidationError(_("Select some words to name the new code after."))
-                code_ids.append(
-                    code_create(
-                        study=study, actor=request.user, name=name, parent=parent, origin=Code.Origin.IN_VIVO
-                    ).pk
+        if data["in_vivo"]:
+            with transaction.atomic():
+                code_ids.append(_in_vivo_code(request, study, source, data).pk)
+                excerpt = services.excerpt_create(
+                    source=source,
+                    actor=request.user,
+                    start=data["start"],
+                    end=data["end"],
+                    text=data["text"],
+                    code_ids=code_ids,
                 )
+            book = parts.codebook(study)  # with the new code
+        else:
+            # The hot path: one transaction, no savepoint, codes checked against the codebook already read.
             excerpt = services.excerpt_create(
                 source=source,
                 actor=request.user,
@@ -211,6 +214,7 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
                 end=data["end"],
                 text=data["text"],
                 code_ids=code_ids,
+                known_codes=book.by_id,
             )
     except ValidationError as error:
         return _refused(request, study, source, error.messages)
@@ -220,10 +224,25 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
         source,
         _("Coded %(span)s.") % {"span": _span(excerpt.start, excerpt.end)},
         spans=[(excerpt.start, excerpt.end)],
-        upsert=[excerpt.pk],
+        rows=[parts.new_excerpt_row(excerpt, book)],
+        book=book,
         codes_changed=data["in_vivo"],
         warning=excerpt.consent_warning,
     )
+
+
+def _in_vivo_code(request: HttpRequest, study: Study, source: Source, data: dict) -> Code:
+    """A new code named after the selected words (checked against the source first)."""
+    services.check_offsets(source, data["start"], data["end"], data["text"])
+    parent = None
+    if data.get("parent"):
+        parent = Code.objects.filter(study=study, pk=data["parent"]).first()
+        if parent is None:
+            raise ValidationError(_("The parent code does not exist in this study."))
+    name = _in_vivo_name(data["text"])
+    if not name:
+        raise ValidationError(_("Select some words to name the new code after."))
+    return code_create(study=study, actor=request.user, name=name, parent=parent, origin=Code.Origin.IN_VIVO)
 
 
 @study_view(Action.EDIT)

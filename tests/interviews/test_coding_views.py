@@ -146,6 +146,31 @@ def test_query_count_does_not_grow_with_excerpts(researcher_client, study, sourc
     assert len(three.captured_queries) == len(sixty.captured_queries)
 
 
+# Applying a code: session, user, membership, source, codebook; BEGIN, source lock, turns with consent,
+# excerpt, its history row, codings, speakers, undo record, audit row, COMMIT; the window's excerpts and turns.
+APPLY_QUERIES = 17
+
+
+@pytest.mark.parametrize("existing", [3, 60])
+def test_applying_a_code_has_a_pinned_query_count(
+    researcher_client, study, source, codes, informants, existing, django_assert_num_queries
+):
+    length = len(source.text)
+    for index in range(existing):
+        start = (index * 7) % (length - 20)
+        make_excerpt(source, start, start + 5 + index % 15, codes["læring"])
+    researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))  # session warm-up
+    with django_assert_num_queries(APPLY_QUERIES):
+        response = researcher_client.post(
+            create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+        )
+    assert response.status_code == 200
+    excerpt = Excerpt.objects.get(text=SENTENCE)
+    assert excerpt.history.count() == 1
+    assert f'id="excerpt-{excerpt.pk}"' in response.content.decode()
+    assert "K2" in response.content.decode()
+
+
 # --- creating excerpts ------------------------------------------------------------------------------------
 
 
