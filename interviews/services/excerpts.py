@@ -357,6 +357,8 @@ def coding_undo(*, source: Source, actor: User) -> CodingAction | None:
                 _derive_speakers(excerpt)
         elif kind == CodingAction.Kind.EXCERPT_DELETED:
             _restore(source, actor, action)
+        elif kind == CodingAction.Kind.DETAILS_CHANGED and excerpt is not None:
+            _restore_details(excerpt, action.before)
         action.undone_at = timezone.now()
         action.save(update_fields=["undone_at"])
         audit_record(
@@ -368,6 +370,42 @@ def coding_undo(*, source: Source, actor: User) -> CodingAction | None:
             undone=kind,
         )
     return action
+
+
+DETAIL_FIELDS = (
+    "memo",
+    "condensed_meaning",
+    "is_deviant",
+    "is_counter_finding",
+    "has_identifying_details",
+    "speakers_overridden",
+    "has_unknown_speaker",
+)
+
+
+def _details(excerpt: Excerpt) -> dict:
+    """What the details form can change, as stored (not as a bound form may have set it on ``excerpt``).
+
+    Undo keeps it: the fields, speaker ids and corroborated excerpt ids.
+    """
+    state = Excerpt.objects.filter(pk=excerpt.pk).values(*DETAIL_FIELDS).get()
+    state["speakers"] = sorted(excerpt.speakers.values_list("pk", flat=True))
+    state["corroborates"] = sorted(excerpt.corroborates.values_list("pk", flat=True))
+    return state
+
+
+def _restore_details(excerpt: Excerpt, before: dict) -> None:
+    """Put back the details ``before`` recorded; speakers and links that no longer exist are skipped."""
+    for name in DETAIL_FIELDS:
+        if name in before:
+            setattr(excerpt, name, before[name])
+    excerpt.save(update_fields=[*DETAIL_FIELDS, "updated_at"])
+    speakers = Informant.objects.filter(study_id=excerpt.study_id, pk__in=before.get("speakers", []))
+    excerpt.speakers.set(speakers)
+    linked = Excerpt.objects.filter(study_id=excerpt.study_id, pk__in=before.get("corroborates", [])).exclude(
+        pk=excerpt.pk
+    )
+    excerpt.corroborates.set(linked)
 
 
 def _restore(source: Source, actor: User, action: CodingAction) -> None:
@@ -420,8 +458,12 @@ def excerpt_update_details(
     given". ``reset_speakers`` drops the override and derives them again.
     ``corroborates`` (other excerpts of the same study) replaces the links.
     ``None`` leaves speakers or corroborations as they are.
+    A change is recorded as the actor's last coding action, so Ctrl+Z in the
+    coding view puts the details back as they were; saving the same details
+    again records nothing.
     """
     with transaction.atomic():
+        before = _details(excerpt)
         excerpt.memo = memo
         excerpt.condensed_meaning = condensed_meaning
         excerpt.is_deviant = is_deviant
@@ -452,6 +494,16 @@ def excerpt_update_details(
             if {other.pk for other in linked} != set(excerpt.corroborates.values_list("pk", flat=True)):
                 excerpt.corroborates.set(linked)
                 changed["corroborates"] = True
+        after = {name: getattr(excerpt, name) for name in DETAIL_FIELDS}
+        if after != {name: before[name] for name in DETAIL_FIELDS} or any(changed.values()):
+            CodingAction.objects.create(
+                study_id=excerpt.study_id,
+                actor=actor,
+                source_id=excerpt.source_id,
+                kind=CodingAction.Kind.DETAILS_CHANGED,
+                excerpt_id=excerpt.pk,
+                before=before,
+            )
         audit_record(
             study=excerpt.study,
             actor=actor,

@@ -408,6 +408,48 @@ def test_speaker_override_and_reset(researcher_client, study, source, excerpt, i
     assert not excerpt.speakers_overridden and list(excerpt.speakers.all()) == [informants["I2"]]
 
 
+def test_detail_changes_are_undone_by_ctrl_z(researcher_client, study, source, excerpt, codes, informants):
+    other = make_excerpt(source, 0, 9, codes["kjennskap"])
+    excerpt.memo = "Første notat"
+    excerpt.save()
+    url = reverse("excerpt_detail", args=[study.pk, excerpt.pk])
+    undo = reverse("coding_undo", args=[study.pk, source.pk])
+    data = detail_data(
+        memo="Nytt notat",
+        condensed_meaning="Kort mening",
+        is_counter_finding="on",
+        speakers=[informants["I1"].pk],
+        corroborates=[other.pk],
+    )
+    response = researcher_client.post(url, data, **FETCH)
+    assert response.status_code == 200 and 'id="undo"' in response.content.decode()
+    excerpt.refresh_from_db()
+    assert excerpt.speakers_overridden and excerpt.corroborates.exists()
+
+    response = researcher_client.post(undo, **FETCH)
+    assert "Undone: Excerpt details changed." in response.content.decode()
+    excerpt.refresh_from_db()
+    assert excerpt.memo == "Første notat" and excerpt.condensed_meaning == "" and not excerpt.is_counter_finding
+    assert not excerpt.speakers_overridden and list(excerpt.speakers.all()) == [informants["I2"]]
+    assert not excerpt.corroborates.exists() and not other.corroborates.exists()
+    assert AuditEvent.objects.filter(action="coding.undone", data__undone="details_changed").exists()
+
+
+def test_saving_unchanged_details_records_nothing_to_undo(researcher_client, study, source, excerpt, informants):
+    url = reverse("excerpt_detail", args=[study.pk, excerpt.pk])
+    CodingAction.objects.all().delete()
+    assert researcher_client.post(url, detail_data(speakers=[informants["I2"].pk]), **FETCH).status_code == 200
+    assert not CodingAction.objects.exists()
+
+
+def test_undo_of_details_is_per_user(researcher_client, co_researcher_client, study, source, excerpt):
+    researcher_client.post(reverse("excerpt_detail", args=[study.pk, excerpt.pk]), detail_data(memo="Mitt"), **FETCH)
+    response = co_researcher_client.post(reverse("coding_undo", args=[study.pk, source.pk]), **FETCH)
+    assert "Nothing to undo." in response.content.decode()
+    excerpt.refresh_from_db()
+    assert excerpt.memo == "Mitt"
+
+
 def test_detail_refuses_informants_and_excerpts_of_another_study(researcher_client, study, excerpt):
     other = StudyFactory()
     stranger = InformantFactory(study=other)
