@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,13 +23,21 @@ from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import study_view
-from interviews.forms.coding import CodeChoiceForm, ExcerptCreateForm, ExcerptDetailForm, SelectionForm
+from interviews.forms.coding import (
+    CodeChoiceForm,
+    ExcerptCreateForm,
+    ExcerptDetailForm,
+    SelectionForm,
+    corroboration_choices,
+    excerpt_label,
+)
 from interviews.models import Code, CodingAction, Excerpt, Source
 from interviews.services import excerpts as services
 from interviews.services.codebook import code_create
 from interviews.views import coding_parts as parts
 
 IN_VIVO_MAX_LENGTH = 200
+CORROBORATION_RESULTS = 20
 
 
 # --- reading -----------------------------------------------------------------------------------------------
@@ -387,3 +396,25 @@ def excerpt_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     )
     context = {"study": study, "excerpt": excerpt, "source": excerpt.source, "form": form}
     return render(request, template, context, status=400 if form.is_bound else 200)
+
+
+@study_view(Action.EDIT)
+@require_GET
+def excerpt_corroboration_search(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    """Search-as-you-type for the corroboration picker: at most 20 other excerpts whose text or source matches.
+
+    Excerpts already linked are listed in the form itself and left out here.
+    """
+    excerpt = _load_excerpt(study, pk)
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    results: list[tuple[int, str]] = []
+    if len(query) >= 2:
+        found = (
+            Excerpt.objects.filter(study=study)
+            .filter(Q(text__icontains=query) | Q(source__title__icontains=query))
+            .exclude(pk=excerpt.pk)
+            .exclude(pk__in=excerpt.corroborates.values("pk"))
+        )
+        results = [(other.pk, excerpt_label(other)) for other in corroboration_choices(found)[:CORROBORATION_RESULTS]]
+    context = {"results": results, "query": query, "limit": CORROBORATION_RESULTS}
+    return render(request, "interviews/coding/partials/corroboration_results.html", context)

@@ -450,6 +450,76 @@ def test_undo_of_details_is_per_user(researcher_client, co_researcher_client, st
     assert excerpt.memo == "Mitt"
 
 
+def test_corroboration_picker_lists_only_linked_excerpts_and_searches_the_rest(
+    researcher_client, study, source, excerpt, codes
+):
+    linked = make_excerpt(source, 0, 9, codes["kjennskap"])
+    excerpt.corroborates.add(linked)
+    unlinked = make_excerpt(
+        source, source.text.index("Vi må lære"), source.text.index("Vi må lære") + 10, codes["læring"]
+    )
+    panel = researcher_client.get(reverse("excerpt_detail", args=[study.pk, excerpt.pk]), **FETCH).content.decode()
+    assert f'value="{linked.pk}"' in panel and f'value="{unlinked.pk}"' not in panel
+    search = reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk])
+    assert 'hx-get="' + search in panel
+
+    found = researcher_client.get(search, {"q": "vi MÅ lære"}, HTTP_HX_REQUEST="true").content.decode()
+    assert f'value="{unlinked.pk}"' in found and 'name="corroborates"' in found and "<html" not in found
+    assert f'value="{linked.pk}"' not in found and f'value="{excerpt.pk}"' not in found
+    assert "No other excerpt matches." in researcher_client.get(search, {"q": "finnes ikke"}).content.decode()
+    assert 'name="corroborates"' not in researcher_client.get(search, {"q": "v"}).content.decode()
+
+    # A result ticked in the panel is saved with the rest.
+    data = detail_data(corroborates=[linked.pk, unlinked.pk], speakers=[excerpt.speakers.get().pk])
+    assert (
+        researcher_client.post(reverse("excerpt_detail", args=[study.pk, excerpt.pk]), data, **FETCH).status_code == 200
+    )
+    assert set(excerpt.corroborates.all()) == {linked, unlinked}
+
+
+def test_corroboration_search_is_limited_and_its_query_count_pinned(
+    researcher_client, study, source, excerpt, codes, django_assert_num_queries
+):
+    from interviews.views.coding import CORROBORATION_RESULTS
+
+    search = reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk])
+    researcher_client.get(search, {"q": source.title})  # session warm-up
+    counts = []
+    for extra in (3, CORROBORATION_RESULTS + 10):
+        Excerpt.objects.exclude(pk=excerpt.pk).delete()
+        for index in range(extra):
+            make_excerpt(source, index, index + 9, codes["kjennskap"])
+        # session, user, membership, the excerpt, the results
+        with django_assert_num_queries(5) as captured:
+            body = researcher_client.get(search, {"q": source.title}).content.decode()
+        counts.append(len(captured.captured_queries))
+        assert body.count('name="corroborates"') == min(extra, CORROBORATION_RESULTS)
+    assert counts[0] == counts[1]
+
+
+def test_corroboration_search_is_refused_to_supervisors_and_other_studies(
+    supervisor_client, researcher_client, study, excerpt, codes
+):
+    assert (
+        supervisor_client.get(
+            reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk]), {"q": "jeg"}
+        ).status_code
+        == 403
+    )
+    other = StudyFactory()
+    foreign = make_excerpt(make_source(other, "I1: Jeg tror det."), 4, 9, make_code(other, "Fremmed"))
+    assert (
+        researcher_client.get(
+            reverse("excerpt_corroboration_search", args=[study.pk, foreign.pk]), {"q": "jeg"}
+        ).status_code
+        == 404
+    )
+    found = researcher_client.get(
+        reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk]), {"q": "Jeg tror"}
+    )
+    assert f'value="{foreign.pk}"' not in found.content.decode()
+
+
 def test_detail_refuses_informants_and_excerpts_of_another_study(researcher_client, study, excerpt):
     other = StudyFactory()
     stranger = InformantFactory(study=other)
