@@ -12,19 +12,26 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import post_only, study_view
-from interviews.forms.review import ReviewBatchCreateForm, ReviewCommentForm, ReviewItemDecideForm
-from interviews.models import Excerpt, ReviewBatch, ReviewComment, ReviewItem, Source, SpeakerTurn
+from interviews.forms.review import (
+    ReviewBatchCreateForm,
+    ReviewBatchDecideForm,
+    ReviewCommentForm,
+    ReviewItemDecideForm,
+)
+from interviews.models import Code, Excerpt, ReviewBatch, ReviewComment, ReviewItem, Source, SpeakerTurn
 from interviews.services import review as services
 
 State = ReviewBatch.State
@@ -94,23 +101,45 @@ def review_list(request: HttpRequest, study: Study) -> HttpResponse:
 
 @study_view(Action.EDIT)
 def review_batch_create(request: HttpRequest, study: Study) -> HttpResponse:
+    """A batch from a code (its excerpts or its definition), a source, or excerpts ticked in retrieval.
+
+    With ``submit_now`` (the coding view's and retrieval's buttons) it is submitted at once.
+    """
     if request.method != "POST":
         return post_only()
     form = ReviewBatchCreateForm(request.POST, study=study)
     if form.is_valid():
-        code = form.cleaned_data["code"]
+        data = form.cleaned_data
+        kind = ReviewBatch.Kind.CODE_DEFINITION if data["basis"] == form.DEFINITION else ReviewBatch.Kind.EXCERPTS
         try:
-            batch = services.review_batch_create(
-                study=study, actor=request.user, title=form.cleaned_data["title"] or code.name, code=code
-            )
+            with transaction.atomic():
+                batch = services.review_batch_create(
+                    study=study,
+                    actor=request.user,
+                    title=form.default_title(),
+                    code=data["code"] if data["basis"] in (form.CODE, form.DEFINITION) else None,
+                    source=data["source"] if data["basis"] == form.SOURCE else None,
+                    excerpt_ids=[excerpt.pk for excerpt in data["excerpt"]] if data["basis"] == form.PICKED else (),
+                    kind=kind,
+                )
+                if data["submit_now"]:
+                    services.review_batch_submit_and_notify(batch=batch, actor=request.user)
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            messages.success(
-                request,
-                _("Batch created with %(count)d excerpts. Submit it when you are ready.")
-                % {"count": batch.items.count()},
-            )
+            count = batch.items.count()
+            if batch.kind == ReviewBatch.Kind.CODE_DEFINITION:
+                message = _("Batch created for the code's definition.")
+            else:
+                message = _("Batch created with %(count)d excerpts.") % {"count": count}
+            if batch.left_out:
+                message += " " + ngettext(
+                    "%(n)d excerpt of an informant without valid consent was left out.",
+                    "%(n)d excerpts of informants without valid consent were left out.",
+                    batch.left_out,
+                ) % {"n": batch.left_out}
+            message += " " + (_("Submitted for review.") if data["submit_now"] else _("Submit it when you are ready."))
+            messages.success(request, message)
             return redirect("review_batch", study.pk, batch.pk)
     return render(request, "interviews/review/create.html", {"study": study, "form": form}, status=400)
 
@@ -222,6 +251,7 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             }
         )
     pending = sum(1 for item in items if item.decision == Decision.PENDING)
+    definition = _definition_context(study, batch) if batch.kind == ReviewBatch.Kind.CODE_DEFINITION else None
     return render(
         request,
         "interviews/review/batch.html",
@@ -236,9 +266,39 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "is_open": batch.state == State.SUBMITTED,
             "can_submit": request.study_can[Action.EDIT.value] and batch.state in SUBMITTABLE,
             "comment_form": ReviewCommentForm(study=study),
+            "definition": definition,
             "Decision": {"approved": Decision.APPROVED.value, "change_requested": Decision.CHANGE_REQUESTED.value},
         },
     )
+
+
+DEFINITION_EXAMPLES = 5
+
+
+def _definition_context(study: Study, batch: ReviewBatch) -> dict | None:
+    """For a code's definition: its path in the hierarchy, its sub-codes and a few example excerpts. 3 queries.
+
+    Examples leave out excerpts of informants without valid consent.
+    """
+    if batch.code is None:
+        return None
+    codes = {code.pk: code for code in Code.objects.filter(study=study).only("id", "parent_id", "name", "status")}
+    path, current = [], codes.get(batch.code_id)
+    while current is not None and len(path) < 50:
+        path.append(current)
+        current = codes.get(current.parent_id)
+    children = sorted(
+        (code for code in codes.values() if code.parent_id == batch.code_id), key=lambda code: code.name.lower()
+    )
+    visible = consent_policy.excerpts_without_excluded(Excerpt.objects.filter(study=study), study)
+    examples = list(
+        visible.filter(codings__code_id=batch.code_id)
+        .select_related("source")
+        .defer("source__text")
+        .order_by("source_id", "start", "id")[:DEFINITION_EXAMPLES]
+    )
+    total = visible.filter(codings__code_id=batch.code_id).count()
+    return {"path": list(reversed(path)), "children": children, "examples": examples, "total": total}
 
 
 @study_view()
@@ -265,11 +325,28 @@ def review_batch_decide(request: HttpRequest, study: Study, pk: int) -> HttpResp
     batch = get_object_in_study(ReviewBatch.objects.select_related("study"), study, pk)
     if request.method != "POST":
         return post_only()
+    form = ReviewBatchDecideForm(request.POST)
+    if not form.is_valid():
+        errors = [_("Approve the definition or request a change.")]
+        back = reverse("review_batch", args=[study.pk, batch.pk])
+        return render(
+            request, "interviews/review/refused.html", {"study": study, "back": back, "errors": errors}, status=400
+        )
     try:
-        batch = services.review_batch_decide_and_notify(batch=batch, reviewer=request.user)
+        batch = services.review_batch_decide_and_notify(
+            batch=batch,
+            reviewer=request.user,
+            decision=form.cleaned_data["decision"] or None,
+            comment=form.cleaned_data["comment"],
+        )
     except ValidationError as error:
         return _refused(request, error, _back(study, batch.pk))
-    if batch.state == State.APPROVED:
+    if batch.kind == ReviewBatch.Kind.CODE_DEFINITION:
+        if batch.state == State.APPROVED:
+            messages.success(request, _("Definition approved."))
+        else:
+            messages.success(request, _("Review closed: the researcher is asked to change the definition."))
+    elif batch.state == State.APPROVED:
         messages.success(request, _("Review closed: every excerpt approved."))
     else:
         messages.success(request, _("Review closed: the researcher is asked to change what you marked."))

@@ -38,6 +38,7 @@ from cases.services.questionnaires import (
     questionnaire_section_add,
 )
 from interviews.importers import ImportedText, normalise_text
+from interviews.models import Code, ReviewBatch
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create, excerpt_update_details
 from interviews.services.memos import memo_create
@@ -168,6 +169,20 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
         memos = researcher_client.get(reverse("memo_list", args=[study.pk]))
         assert memos.status_code == 200
         assert_safe(memos.content.decode(), payloads, "memo list")
+        # A code's definition under review: its name, definition, sub-codes and example excerpts.
+        first_code = coded[0][0].codes.get()
+        Code.objects.filter(pk=first_code.pk).update(description="\n".join(payloads))
+        Code.objects.filter(study=study, name__in=payloads[1:]).update(parent=first_code)
+        definition = review_batch_create(
+            study=study,
+            actor=researcher,
+            title=payloads[0][:200],
+            code=first_code,
+            kind=ReviewBatch.Kind.CODE_DEFINITION,
+        )
+        page = researcher_client.get(reverse("review_batch", args=[study.pk, definition.pk]))
+        assert page.status_code == 200
+        assert_safe(page.content.decode(), payloads, "definition review")
         # The corroboration picker shows excerpts by a shortened label: the short payloads appear whole.
         first = coded[0][0]
         first.corroborates.set([excerpt for excerpt, _ in coded[1:]])
@@ -186,7 +201,15 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
 
     for payloads in batches():
         rolled_back(lambda payloads=payloads: batch_renders(payloads))
-    collect_figure("xss_views", "coding view", "memo list", "review screen", "excerpt details", "corroboration search")
+    collect_figure(
+        "xss_views",
+        "coding view",
+        "memo list",
+        "review screen",
+        "definition review",
+        "excerpt details",
+        "corroboration search",
+    )
 
 
 def test_questionnaire_and_dataset_pages_escape_everything(study, researcher, researcher_client, rolled_back):
