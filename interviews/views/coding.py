@@ -23,6 +23,7 @@ from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import study_view
+from interviews import selectors_comments as comment_threads
 from interviews.forms.coding import (
     CodeChoiceForm,
     ExcerptCreateForm,
@@ -94,7 +95,10 @@ def _wants_fragment(request: HttpRequest) -> bool:
 @require_GET
 def coding_view(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     source = _load_source(study, pk)
-    return render(request, "interviews/coding/coding.html", _workspace(request, study, source))
+    context = _workspace(request, study, source)
+    # The source's comment threads, in the margin: the supervisor comments here, the researcher answers.
+    context["threads"] = comment_threads.threads_on(study, source=source)
+    return render(request, "interviews/coding/coding.html", context)
 
 
 # --- answering writes --------------------------------------------------------------------------------------

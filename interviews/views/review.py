@@ -25,6 +25,7 @@ from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import post_only, study_view
+from interviews import selectors_comments as comment_threads
 from interviews.forms.review import (
     ReviewBatchCreateForm,
     ReviewBatchDecideForm,
@@ -96,7 +97,8 @@ def review_list(request: HttpRequest, study: Study) -> HttpResponse:
         for batch in batches
     ]
     form = ReviewBatchCreateForm(study=study) if request.study_can[Action.EDIT.value] else None
-    return render(request, "interviews/review/list.html", {"study": study, "rows": rows, "form": form})
+    context = {"study": study, "rows": rows, "form": form, "open_threads": comment_threads.open_threads(study)}
+    return render(request, "interviews/review/list.html", context)
 
 
 @study_view(Action.EDIT)
@@ -186,21 +188,6 @@ def _masked(text: str, low: int, high: int, hidden: list[tuple[int, int]]) -> st
     return "".join(pieces)
 
 
-def _threads(comments: list[ReviewComment]) -> dict[tuple[str, int], list[ReviewComment]]:
-    """Root comments by target ("excerpt"/"code", id), each with ``thread_replies`` in order."""
-    replies: dict[int, list[ReviewComment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id:
-            replies[comment.parent_id].append(comment)
-    threads: dict[tuple[str, int], list[ReviewComment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id is None:
-            comment.thread_replies = replies[comment.pk]
-            key = ("excerpt", comment.excerpt_id) if comment.excerpt_id else ("code", comment.code_id)
-            threads[key].append(comment)
-    return threads
-
-
 @study_view()
 @require_GET
 def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
@@ -229,7 +216,7 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     target = Q(excerpt_id__in=[item.excerpt_id for item in items])
     if batch.code_id:
         target |= Q(code_id=batch.code_id)
-    threads = _threads(list(ReviewComment.objects.filter(target, study=study).select_related("author", "resolved_by")))
+    threads = comment_threads.threads(list(comment_threads.comments_with_authors(study).filter(target)))
     rows = []
     for item in items:
         excerpt = item.excerpt
@@ -356,8 +343,22 @@ def review_batch_decide(request: HttpRequest, study: Study, pk: int) -> HttpResp
 # --- comments ----------------------------------------------------------------------------------------------
 
 
+def _thread_page(study: Study, comment: ReviewComment) -> str:
+    """Where a comment's thread is shown: its batch, the coding view of its source, or its session's page."""
+    name, pk = comment_threads.target_of(comment)
+    if comment.batch_id:
+        anchor = f"#item-{comment.excerpt_id}" if name == "excerpt" else "#code-comments"
+        return reverse("review_batch", args=[study.pk, comment.batch_id]) + anchor
+    if name == "source":
+        return reverse("coding_view", args=[study.pk, pk]) + "#comments"
+    if name == "session":
+        return reverse("session_detail", args=[study.pk, pk]) + "#comments"
+    return reverse("review_list", args=[study.pk])
+
+
 @study_view()
 def review_comment_add(request: HttpRequest, study: Study) -> HttpResponse:
+    """A comment or a reply; every member may comment, supervisors included (a comment changes no data)."""
     if request.method != "POST":
         return post_only()
     form = ReviewCommentForm(request.POST, study=study)
@@ -377,6 +378,8 @@ def review_comment_add(request: HttpRequest, study: Study) -> HttpResponse:
             text=data["text"],
             excerpt=data["excerpt"],
             code=data["code"],
+            source=data["source"],
+            session=data["session"],
             parent=data["parent"],
             batch=batch,
         )
@@ -388,8 +391,7 @@ def review_comment_add(request: HttpRequest, study: Study) -> HttpResponse:
             status=400,
         )
     messages.success(request, _("Comment added."))
-    anchor = f"#item-{comment.excerpt_id}" if comment.excerpt_id else "#code-comments"
-    return redirect(back_url + anchor)
+    return redirect(_thread_page(study, comment))
 
 
 @study_view()
@@ -397,10 +399,10 @@ def review_comment_resolve(request: HttpRequest, study: Study, pk: int) -> HttpR
     comment = get_object_in_study(ReviewComment.objects.select_related("study"), study, pk)
     if request.method != "POST":
         return post_only()
-    anchor = f"#item-{comment.excerpt_id}" if comment.excerpt_id else "#code-comments"
+    back = redirect(_thread_page(study, comment))
     try:
         services.review_comment_resolve(comment=comment, actor=request.user)
     except ValidationError as error:
-        return _refused(request, error, _back(study, comment.batch_id, anchor))
+        return _refused(request, error, back)
     messages.success(request, _("Thread marked resolved."))
-    return _back(study, comment.batch_id, anchor)
+    return back

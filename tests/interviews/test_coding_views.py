@@ -137,10 +137,10 @@ def test_query_count_does_not_grow_with_excerpts(researcher_client, study, sourc
     url = reverse("coding_view", args=[study.pk, source.pk])
     fill(3)
     researcher_client.get(url)  # session warm-up
-    with django_assert_num_queries(11) as three:
+    with django_assert_num_queries(12) as three:
         assert researcher_client.get(url).status_code == 200
     fill(60)
-    with django_assert_num_queries(11) as sixty:
+    with django_assert_num_queries(12) as sixty:
         response = researcher_client.get(url)
     assert response.content.decode().count('class="list-group-item margin-item') == 60
     assert len(three.captured_queries) == len(sixty.captured_queries)

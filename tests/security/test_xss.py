@@ -44,7 +44,7 @@ from interviews.services.excerpts import excerpt_create, excerpt_update_details
 from interviews.services.memos import memo_create
 from interviews.services.review import review_batch_create, review_comment_add
 from interviews.services.sources import source_create
-from tests.factories import StudyFactory, UserFactory
+from tests.factories import SessionFactory, StudyFactory, UserFactory
 from tests.security.figures import collect_figure, record_figure
 from tests.security.html_checks import page_problems
 from tests.security.xss_payloads import PAYLOADS
@@ -160,6 +160,15 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
         )
         for excerpt, payload in coded:
             review_comment_add(study=study, actor=researcher, text=payload, excerpt=excerpt, batch=batch)
+        session = SessionFactory(study=study, code=f"XSS{len(payloads)}")
+        for payload in payloads:
+            review_comment_add(study=study, actor=researcher, text=payload, source=source)
+            review_comment_add(study=study, actor=researcher, text=payload, session=session)
+        page = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
+        assert page.status_code == 200
+        assert_safe(page.content.decode(), payloads, "session comments")
+        page = researcher_client.get(reverse("review_list", args=[study.pk]))
+        assert_safe(page.content.decode(), payloads, "open threads")
         review = researcher_client.get(reverse("review_batch", args=[study.pk, batch.pk]))
         assert review.status_code == 200
         assert_safe(review.content.decode(), payloads, "review screen")
@@ -207,6 +216,8 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
         "memo list",
         "review screen",
         "definition review",
+        "session comments",
+        "open threads",
         "excerpt details",
         "corroboration search",
     )
