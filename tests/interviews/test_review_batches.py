@@ -187,3 +187,30 @@ def test_services_never_put_excluded_excerpts_in_any_kind_of_batch(study, resear
         assert not batch.items.filter(excerpt=hidden).exists()
     assert picked.left_out == 1 and by_source.left_out == 1
     assert Excerpt.objects.filter(pk=hidden.pk).exists()
+
+
+def test_reviewing_supervisor_cannot_change_the_data_under_review(
+    study, researcher, researcher_client, supervisor_client
+):
+    batch, code, excerpts, _hidden = definition_batch(study, researcher, researcher_client)
+    excerpt = excerpts[0]
+    attempts = [
+        (reverse("code_edit", args=[study.pk, code.pk]), {"name": "Endret", "description": "Ny", "colour": "#000000"}),
+        (reverse("excerpt_detail", args=[study.pk, excerpt.pk]), {"memo": "Supervisors notat", "speakers": []}),
+        (reverse("excerpt_delete", args=[study.pk, excerpt.pk]), {}),
+        (reverse("coding_undo", args=[study.pk, excerpt.source_id]), {}),
+        (reverse("review_batch_submit", args=[study.pk, batch.pk]), {}),
+    ]
+    before_code = Code.objects.values().get(pk=code.pk)
+    before_excerpt = Excerpt.objects.values().get(pk=excerpt.pk)
+    for url, data in attempts:
+        assert supervisor_client.post(url, data).status_code == 403, url
+    assert supervisor_client.get(reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk])).status_code == 403
+    assert Code.objects.values().get(pk=code.pk) == before_code
+    assert Excerpt.objects.values().get(pk=excerpt.pk) == before_excerpt
+    batch.refresh_from_db()
+    assert batch.state == ReviewBatch.State.SUBMITTED
+    # What the supervisor may do: approve, and comment.
+    supervisor_client.post(reverse("review_batch_decide", args=[study.pk, batch.pk]), {"decision": "approved"})
+    batch.refresh_from_db()
+    assert batch.state == ReviewBatch.State.APPROVED
