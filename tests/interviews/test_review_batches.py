@@ -205,7 +205,9 @@ def test_reviewing_supervisor_cannot_change_the_data_under_review(
     before_excerpt = Excerpt.objects.values().get(pk=excerpt.pk)
     for url, data in attempts:
         assert supervisor_client.post(url, data).status_code == 403, url
-    assert supervisor_client.get(reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk])).status_code == 403
+    assert (
+        supervisor_client.get(reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk])).status_code == 403
+    )
     assert Code.objects.values().get(pk=code.pk) == before_code
     assert Excerpt.objects.values().get(pk=excerpt.pk) == before_excerpt
     batch.refresh_from_db()
