@@ -109,6 +109,8 @@ def test_supervisor_cannot_create_any_kind_of_batch(study, researcher, superviso
 
 def definition_batch(study, researcher, researcher_client):
     code, excerpts, hidden = build(study, researcher)
+    edit = researcher_client.get(reverse("code_edit", args=[study.pk, code.pk])).content.decode()
+    assert 'id="review-definition"' in edit and f'name="code" value="{code.pk}"' in edit
     parent = make_code(study, "Endring")
     Code.objects.filter(pk=code.pk).update(parent=parent)
     make_code(study, "Små forbedringer", parent=code)
