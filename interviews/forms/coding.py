@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Informant, Study
@@ -105,7 +106,7 @@ class ExcerptDetailForm(forms.ModelForm):
         ]
 
 
-def corroboration_choices(excerpts):
+def corroboration_choices(excerpts: QuerySet[Excerpt]) -> QuerySet[Excerpt]:
     """``excerpts`` with what their label needs, in source order."""
     return (
         excerpts.select_related("source")
