@@ -178,7 +178,11 @@ def percentile(timings: list[float], fraction: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of five coding-view requests")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a cProfile of five coding-view requests and a pyinstrument profile of twenty code applications",
+    )
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one code application")
     args = parser.parse_args()
 
@@ -238,17 +242,30 @@ def main() -> None:
     rng = random.Random(7)
     create_url = reverse("excerpt_create", args=[study.pk])
     text = source.text
-    applications = []
-    for _ in range(APPLICATIONS):
+
+    def selection() -> dict:
         start = rng.randrange(0, len(text) - 200)
         end = start + rng.randint(20, 200)
-        data = {
+        return {
             "source": source.pk,
             "start": start,
             "end": end,
             "text": text[start:end],
             "code": [code.pk for code in rng.sample(leaves, 2)],
         }
+
+    if args.profile:
+        from pyinstrument import Profiler
+
+        samples = [selection() for _ in range(20)]
+        with Profiler(interval=0.0005) as profiler:
+            for data in samples:
+                client.post(create_url, data, HTTP_X_REQUESTED_WITH="fetch")
+        print(profiler.output_text(color=False, show_all=False))
+        rng = random.Random(7)
+    applications = []
+    for _ in range(APPLICATIONS):
+        data = selection()
         began = time.perf_counter()
         response = client.post(create_url, data, HTTP_X_REQUESTED_WITH="fetch")
         applications.append((time.perf_counter() - began) * 1000)

@@ -13,4 +13,9 @@ urlpatterns = [
     path(S + "excerpts/<int:pk>/codes/remove/", views.excerpt_code_remove, name="excerpt_code_remove"),
     path(S + "excerpts/<int:pk>/delete/", views.excerpt_delete, name="excerpt_delete"),
     path(S + "excerpts/<int:pk>/", views.excerpt_detail, name="excerpt_detail"),
+    path(
+        S + "excerpts/<int:pk>/corroborations/search/",
+        views.excerpt_corroboration_search,
+        name="excerpt_corroboration_search",
+    ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Informant, Study
@@ -69,8 +70,10 @@ class ExcerptDetailForm(forms.ModelForm):
         queryset=Excerpt.objects.none(),
         required=False,
         label=_("Corroborated by"),
-        help_text=_("Other excerpts that say the same thing, from another informant or source."),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_(
+            "Other excerpts that say the same thing, from another informant or source. Search below to add one."
+        ),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
@@ -85,20 +88,34 @@ class ExcerptDetailForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["speakers"].queryset = Informant.objects.filter(study=study).order_by("code")
         self.fields["speakers"].label_from_instance = lambda informant: informant.code
-        self.fields["corroborates"].queryset = (
-            Excerpt.objects.filter(study=study)
-            .exclude(pk=self.instance.pk)
-            .select_related("source")
-            .only("id", "start", "end", "text", "source__title", "source__version")
-            .order_by("source__title", "source_id", "start", "id")
-        )
-        self.fields["corroborates"].label_from_instance = _excerpt_label
+        # Any excerpt of the study may be posted (checked in one query); only the linked ones are listed —
+        # a study has thousands, so others are found with the search box (``excerpt_corroboration_search``).
+        self.fields["corroborates"].queryset = Excerpt.objects.filter(study=study).exclude(pk=self.instance.pk)
+        self.fields["corroborates"].label_from_instance = excerpt_label
         if self.instance.pk and not self.is_bound:
             self.initial["speakers"] = list(self.instance.speakers.values_list("pk", flat=True))
             self.initial["corroborates"] = list(self.instance.corroborates.values_list("pk", flat=True))
+        shown = self.initial.get("corroborates") or []
+        if self.is_bound:
+            key = self.add_prefix("corroborates")
+            shown = self.data.getlist(key) if hasattr(self.data, "getlist") else self.data.get(key) or []
+        shown_ids = [int(pk) for pk in shown if str(pk).isdigit()]
+        self.fields["corroborates"].widget.choices = [
+            (excerpt.pk, excerpt_label(excerpt))
+            for excerpt in corroboration_choices(Excerpt.objects.filter(study=study, pk__in=shown_ids))
+        ]
 
 
-def _excerpt_label(excerpt: Excerpt) -> str:
+def corroboration_choices(excerpts: QuerySet[Excerpt]) -> QuerySet[Excerpt]:
+    """``excerpts`` with what their label needs, in source order."""
+    return (
+        excerpts.select_related("source")
+        .only("id", "start", "end", "text", "source__title", "source__version")
+        .order_by("source__title", "source_id", "start", "id")
+    )
+
+
+def excerpt_label(excerpt: Excerpt) -> str:
     snippet = " ".join(excerpt.text.split())
     if len(snippet) > 70:
         snippet = snippet[:69] + "…"

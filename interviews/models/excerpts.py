@@ -108,6 +108,7 @@ class CodingAction(models.Model):
         CODE_REMOVED = "code_removed", _("Code removed")
         BOUNDARIES_CHANGED = "boundaries_changed", _("Boundaries adjusted")
         EXCERPT_DELETED = "excerpt_deleted", _("Excerpt deleted")
+        DETAILS_CHANGED = "details_changed", _("Excerpt details changed")
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -115,7 +116,7 @@ class CodingAction(models.Model):
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
     excerpt_id = models.BigIntegerField(null=True)
     code_id = models.BigIntegerField(null=True)
-    before = models.JSONField(default=dict, blank=True, help_text="What undo restores (offsets, codes).")
+    before = models.JSONField(default=dict, blank=True, help_text="What undo restores (offsets, codes, details).")
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)
 

@@ -8,14 +8,15 @@ somewhere else than it says.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.consent_policy import Reason, consent_problems, problem_sentence
+from cases.consent_policy import Reason, consent_problems, problem_sentence, with_exclusion_reason
 from cases.models import Informant, Study, User
 from cases.services.audit import audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
@@ -33,38 +34,59 @@ def check_offsets(source: Source, start: int, end: int, text: str) -> None:
         )
 
 
-def speakers_in_range(source: Source, start: int, end: int) -> tuple[list[int], bool]:
-    """The informant ids speaking in ``[start, end)`` and whether anyone unmapped speaks there.
+@dataclass
+class Speakers:
+    """Who speaks in a stretch of a source: informants (in order of first turn), their codes, consent problems."""
 
+    informant_ids: list[int] = field(default_factory=list)
+    codes: dict[int, str] = field(default_factory=dict)
+    unknown: bool = False
+    problems: dict[int, tuple[str, Reason]] = field(default_factory=dict)
+
+
+def speakers_with_consent(source: Source, start: int, end: int) -> Speakers:
+    """The informants speaking in ``[start, end)``, whether anyone unmapped speaks there, and consent problems.
+
+    One query: the turns with their speakers, each informant's consent state read
+    by the same correlated subqueries as :func:`cases.consent_policy.consent_problems`.
     A turn overlaps the range if it starts before ``end`` and ends after ``start``.
     Text before the first turn (a preamble) counts as no speaker.
     """
-    turns = (
-        SpeakerTurn.objects.filter(source=source, start__lt=end, end__gt=start)
-        .select_related("speaker")
-        .only("speaker__role", "speaker__informant_id")
-    )
-    informant_ids: list[int] = []
-    unknown = False
-    for turn in turns:
-        speaker = turn.speaker
-        if speaker.role == SpeakerLabel.Role.INFORMANT and speaker.informant_id:
-            if speaker.informant_id not in informant_ids:
-                informant_ids.append(speaker.informant_id)
-        elif speaker.role == SpeakerLabel.Role.UNIDENTIFIED or (
-            speaker.role == SpeakerLabel.Role.INFORMANT and not speaker.informant_id
-        ):
-            unknown = True
-    return informant_ids, unknown
+    turns = with_exclusion_reason(
+        SpeakerTurn.objects.filter(source=source, start__lt=end, end__gt=start),
+        informant_ref="speaker__informant_id",
+        informant_path="speaker__informant__",
+    ).values_list("speaker__role", "speaker__informant_id", "speaker__informant__code", "exclusion")
+    found = Speakers()
+    for role, informant_id, code, exclusion in turns:
+        if role == SpeakerLabel.Role.INFORMANT and informant_id:
+            if informant_id not in found.codes:
+                found.informant_ids.append(informant_id)
+                found.codes[informant_id] = code
+                if exclusion is not None and exclusion != Reason.NO_QUOTES:
+                    found.problems[informant_id] = (code, Reason(exclusion))
+        elif role in (SpeakerLabel.Role.UNIDENTIFIED, SpeakerLabel.Role.INFORMANT):
+            found.unknown = True
+    return found
 
 
-def consent_gate(source: Source, informant_ids: list[int]) -> str:
+def speakers_in_range(source: Source, start: int, end: int) -> tuple[list[int], bool]:
+    """The informant ids speaking in ``[start, end)`` and whether anyone unmapped speaks there."""
+    found = speakers_with_consent(source, start, end)
+    return found.informant_ids, found.unknown
+
+
+def consent_gate(
+    source: Source, informant_ids: list[int], problems: dict[int, tuple[str, Reason]] | None = None
+) -> str:
     """Apply the study's consent gate to data entry about ``informant_ids``; the warning to show, or "".
 
     Raises ValidationError naming each informant without given consent when the
     study blocks; an informant who withdrew is refused whatever the study says.
+    ``problems`` already read (by :func:`speakers_with_consent`) save the look-up.
     """
-    problems = consent_problems(informant_ids)
+    if problems is None:
+        problems = consent_problems(informant_ids)
     if not problems:
         return ""
     sentences = [problem_sentence(code, reason) for code, reason in sorted(problems.values())]
@@ -90,9 +112,14 @@ def _derive_speakers(excerpt: Excerpt) -> None:
         Excerpt.objects.filter(pk=excerpt.pk).update(has_unknown_speaker=unknown)
 
 
-def _codes_of_study(study_id: int, code_ids: Iterable[int]) -> list[Code]:
+def _codes_of_study(study_id: int, code_ids: Iterable[int], known: Mapping[int, Code] | None = None) -> list[Code]:
+    """The active codes ``code_ids`` of the study; ``known`` (the study's codes, already loaded) saves the query."""
     code_ids = list(dict.fromkeys(int(c) for c in code_ids))
-    codes = list(Code.objects.filter(study_id=study_id, pk__in=code_ids, status=Code.Status.ACTIVE))
+    if known is None:
+        codes = list(Code.objects.filter(study_id=study_id, pk__in=code_ids, status=Code.Status.ACTIVE))
+    else:
+        codes = [known[pk] for pk in code_ids if pk in known]
+        codes = [code for code in codes if code.study_id == study_id and code.status == Code.Status.ACTIVE]
     if len(codes) != len(code_ids):
         raise ValidationError(_("One of the codes does not exist in this study or is no longer active."))
     return codes
@@ -112,24 +139,36 @@ def _lock_source(source: Source) -> None:
 
 
 def excerpt_create(
-    *, source: Source, actor: User, start: int, end: int, text: str, code_ids: Iterable[int] = ()
+    *,
+    source: Source,
+    actor: User,
+    start: int,
+    end: int,
+    text: str,
+    code_ids: Iterable[int] = (),
+    known_codes: Mapping[int, Code] | None = None,
 ) -> Excerpt:
     """Create an excerpt with the given codes.
 
     Before: ``source`` is a current source of a study the actor may edit.
-    After: the excerpt, its codings, its derived speakers, an undo record and an audit row exist.
+    After: the excerpt, its codings, its derived speakers, an undo record, a
+    history row and an audit row exist. ``known_codes`` (the study's codes, as
+    the coding view already holds them) spares reading the codes again.
     The study's consent gate applies to the speakers: without their given
     consent the excerpt is refused (block, or anyone who withdrew) or created
     with ``excerpt.consent_warning`` saying why (warn); otherwise that is "".
+    The new excerpt carries ``applied_codes`` and ``speaker_codes`` (informant
+    id → code) so the caller can show it without reading it back.
     """
     with transaction.atomic():
         _lock_source(source)
         if not source.is_current:
             raise ValidationError(_("This is an old version of the source; code the current version."))
         check_offsets(source, start, end, text)
-        codes = _codes_of_study(source.study_id, code_ids)
-        informant_ids, unknown = speakers_in_range(source, start, end)
-        warning = consent_gate(source, informant_ids)
+        codes = _codes_of_study(source.study_id, code_ids, known_codes)
+        speakers = speakers_with_consent(source, start, end)
+        informant_ids, unknown = speakers.informant_ids, speakers.unknown
+        warning = consent_gate(source, informant_ids, speakers.problems)
         excerpt = Excerpt.objects.create(
             study_id=source.study_id,
             source=source,
@@ -145,6 +184,8 @@ def excerpt_create(
             Speaker = Excerpt.speakers.through
             Speaker.objects.bulk_create(Speaker(excerpt=excerpt, informant_id=pk) for pk in informant_ids)
         excerpt.consent_warning = warning
+        excerpt.applied_codes = codes
+        excerpt.speaker_codes = speakers.codes
         CodingAction.objects.create(
             study_id=source.study_id,
             actor=actor,
@@ -316,6 +357,8 @@ def coding_undo(*, source: Source, actor: User) -> CodingAction | None:
                 _derive_speakers(excerpt)
         elif kind == CodingAction.Kind.EXCERPT_DELETED:
             _restore(source, actor, action)
+        elif kind == CodingAction.Kind.DETAILS_CHANGED and excerpt is not None:
+            _restore_details(excerpt, action.before)
         action.undone_at = timezone.now()
         action.save(update_fields=["undone_at"])
         audit_record(
@@ -327,6 +370,42 @@ def coding_undo(*, source: Source, actor: User) -> CodingAction | None:
             undone=kind,
         )
     return action
+
+
+DETAIL_FIELDS = (
+    "memo",
+    "condensed_meaning",
+    "is_deviant",
+    "is_counter_finding",
+    "has_identifying_details",
+    "speakers_overridden",
+    "has_unknown_speaker",
+)
+
+
+def _details(excerpt: Excerpt) -> dict:
+    """What the details form can change, as stored (not as a bound form may have set it on ``excerpt``).
+
+    Undo keeps it: the fields, speaker ids and corroborated excerpt ids.
+    """
+    state = Excerpt.objects.filter(pk=excerpt.pk).values(*DETAIL_FIELDS).get()
+    state["speakers"] = sorted(excerpt.speakers.values_list("pk", flat=True))
+    state["corroborates"] = sorted(excerpt.corroborates.values_list("pk", flat=True))
+    return state
+
+
+def _restore_details(excerpt: Excerpt, before: dict) -> None:
+    """Put back the details ``before`` recorded; speakers and links that no longer exist are skipped."""
+    for name in DETAIL_FIELDS:
+        if name in before:
+            setattr(excerpt, name, before[name])
+    excerpt.save(update_fields=[*DETAIL_FIELDS, "updated_at"])
+    speakers = Informant.objects.filter(study_id=excerpt.study_id, pk__in=before.get("speakers", []))
+    excerpt.speakers.set(speakers)
+    linked = Excerpt.objects.filter(study_id=excerpt.study_id, pk__in=before.get("corroborates", [])).exclude(
+        pk=excerpt.pk
+    )
+    excerpt.corroborates.set(linked)
 
 
 def _restore(source: Source, actor: User, action: CodingAction) -> None:
@@ -379,8 +458,12 @@ def excerpt_update_details(
     given". ``reset_speakers`` drops the override and derives them again.
     ``corroborates`` (other excerpts of the same study) replaces the links.
     ``None`` leaves speakers or corroborations as they are.
+    A change is recorded as the actor's last coding action, so Ctrl+Z in the
+    coding view puts the details back as they were; saving the same details
+    again records nothing.
     """
     with transaction.atomic():
+        before = _details(excerpt)
         excerpt.memo = memo
         excerpt.condensed_meaning = condensed_meaning
         excerpt.is_deviant = is_deviant
@@ -411,6 +494,16 @@ def excerpt_update_details(
             if {other.pk for other in linked} != set(excerpt.corroborates.values_list("pk", flat=True)):
                 excerpt.corroborates.set(linked)
                 changed["corroborates"] = True
+        after = {name: getattr(excerpt, name) for name in DETAIL_FIELDS}
+        if after != {name: before[name] for name in DETAIL_FIELDS} or any(changed.values()):
+            CodingAction.objects.create(
+                study_id=excerpt.study_id,
+                actor=actor,
+                source_id=excerpt.source_id,
+                kind=CodingAction.Kind.DETAILS_CHANGED,
+                excerpt_id=excerpt.pk,
+                before=before,
+            )
         audit_record(
             study=excerpt.study,
             actor=actor,

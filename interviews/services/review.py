@@ -16,10 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import consent_policy
 from cases.consent_policy import excluded_informants
 from cases.models import Membership, Study, User
 from cases.services.audit import audit_record
-from interviews.models import Code, Excerpt, ReviewBatch, ReviewComment, ReviewItem
+from interviews.models import Code, Excerpt, ReviewBatch, ReviewComment, ReviewItem, Session, Source
 
 State = ReviewBatch.State
 Decision = ReviewItem.Decision
@@ -54,40 +55,54 @@ def review_batch_create(
     title: str,
     excerpt_ids: Iterable[int] = (),
     code: Code | None = None,
+    source: Source | None = None,
     kind: str = ReviewBatch.Kind.EXCERPTS,
 ) -> ReviewBatch:
-    """A draft batch of the given excerpts (hand-picked, or all of ``code``'s when none are given)."""
+    """A draft batch.
+
+    Excerpts: the hand-picked ``excerpt_ids``, else all of ``source``'s, else all of ``code``'s.
+    A code's definition (``kind=CODE_DEFINITION``): ``code`` alone, with no items — the
+    reviewer judges the definition and sees a few example excerpts beside it.
+    Excerpts of informants without valid consent are left out of every batch.
+    """
     with transaction.atomic():
         if code is not None and code.study_id != study.pk:
             raise ValidationError({"code": _("The code belongs to another study.")})
+        if source is not None and source.study_id != study.pk:
+            raise ValidationError({"source": _("The source belongs to another study.")})
+        if kind == ReviewBatch.Kind.CODE_DEFINITION and code is None:
+            raise ValidationError({"code": _("Choose the code whose definition is to be reviewed.")})
         excerpts = Excerpt.objects.filter(study=study)
         excerpt_ids = list(excerpt_ids)
-        if excerpt_ids:
+        if kind == ReviewBatch.Kind.CODE_DEFINITION:
+            excerpts = excerpts.none()
+        elif excerpt_ids:
             excerpts = excerpts.filter(pk__in=excerpt_ids)
             if excerpts.count() != len(set(excerpt_ids)):
                 raise ValidationError(_("One of the excerpts does not exist in this study."))
+        elif source is not None:
+            excerpts = excerpts.filter(source=source)
         elif code is not None:
             excerpts = excerpts.filter(codings__code=code)
         elif kind == ReviewBatch.Kind.EXCERPTS:
-            raise ValidationError(_("Choose the excerpts to submit, or a code."))
-        excluded = set(excluded_informants(study))
-        allowed = [
-            e.pk
-            for e in excerpts.distinct().prefetch_related("speakers")
-            if not {s.pk for s in e.speakers.all()} & excluded
-        ]
+            raise ValidationError(_("Choose the excerpts to submit, a source or a code."))
+        chosen = set(excerpts.values_list("pk", flat=True))
+        allowed = set(consent_policy.excerpts_without_excluded(excerpts, study).values_list("pk", flat=True))
         batch = ReviewBatch(study=study, kind=kind, title=title, code=code, created_by=actor)
         batch.full_clean()
         batch.save()
         ReviewItem.objects.bulk_create(ReviewItem(batch=batch, excerpt_id=pk) for pk in sorted(allowed))
+        batch.left_out = len(chosen - allowed)
         audit_record(
             study=study,
             actor=actor,
             action="review.created",
             target=batch,
             label=title[:100],
+            kind=kind,
+            source=source.pk if source else None,
             item_count=len(allowed),
-            left_out=len(excerpt_ids or []) - len(allowed) if excerpt_ids else None,
+            left_out=batch.left_out,
         )
     return batch
 
@@ -137,20 +152,36 @@ def review_item_decide(*, item: ReviewItem, reviewer: User, decision: str) -> Re
     return item
 
 
-def review_batch_decide(*, batch: ReviewBatch, reviewer: User) -> ReviewBatch:
-    """Close the round: approved when every item is approved, changes requested otherwise.
+def review_batch_decide(
+    *, batch: ReviewBatch, reviewer: User, decision: str | None = None, comment: str = ""
+) -> ReviewBatch:
+    """Close the round.
 
-    Every item must have a decision first.
+    A batch of excerpts: approved when every item is approved, changes requested otherwise; every
+    item must have a decision first. A code's definition: ``decision`` (approved or
+    changes_requested) says it; a requested change needs ``comment``, which opens a thread on the code.
     """
     with transaction.atomic():
         current = _locked(batch, State.SUBMITTED)
         _check_reviewer(current, reviewer)
-        # An informant whose consent lapsed after submission drops out of the review, and of the decision.
-        excluded = set(excluded_informants(current.study))
-        decisions = set(current.items.exclude(excerpt__speakers__in=excluded).values_list("decision", flat=True))
-        if Decision.PENDING in decisions:
-            raise ValidationError(_("Decide on every excerpt before you close the review."))
-        current.state = State.CHANGES_REQUESTED if Decision.CHANGE_REQUESTED in decisions else State.APPROVED
+        if current.kind == ReviewBatch.Kind.EXCERPTS:
+            # An informant whose consent lapsed after submission drops out of the review, and of the decision.
+            excluded = set(excluded_informants(current.study))
+            decisions = set(current.items.exclude(excerpt__speakers__in=excluded).values_list("decision", flat=True))
+            if Decision.PENDING in decisions:
+                raise ValidationError(_("Decide on every excerpt before you close the review."))
+            state = State.CHANGES_REQUESTED if Decision.CHANGE_REQUESTED in decisions else State.APPROVED
+        else:
+            if decision not in (State.APPROVED, State.CHANGES_REQUESTED):
+                raise ValidationError(_("Approve the definition or request a change."))
+            if decision == State.CHANGES_REQUESTED and not comment.strip():
+                raise ValidationError(_("Say what should change: write a comment."))
+            state = decision
+        if comment.strip():
+            if current.code is None:
+                raise ValidationError(_("Comment on one excerpt or one code."))
+            review_comment_add(study=current.study, actor=reviewer, text=comment, code=current.code, batch=current)
+        current.state = state
         current.decided_by, current.decided_at = reviewer, timezone.now()
         current.save(update_fields=["state", "decided_by", "decided_at"])
         audit_record(
@@ -175,24 +206,37 @@ def review_comment_add(
     text: str,
     excerpt: Excerpt | None = None,
     code: Code | None = None,
+    source: Source | None = None,
+    session: Session | None = None,
     parent: ReviewComment | None = None,
     batch: ReviewBatch | None = None,
 ) -> ReviewComment:
-    """A comment on an excerpt or a code, or a reply in its thread (the reply takes its parent's target)."""
+    """A comment on an excerpt, a code, a source or a session, or a reply in its thread.
+
+    A reply takes its thread's target; any member may comment (a supervisor comments, it changes no data).
+    """
     with transaction.atomic():
         if parent is not None:
             if parent.study_id != study.pk:
                 raise ValidationError(_("The comment belongs to another study."))
             root = parent.parent if parent.parent_id else parent
-            excerpt, code = root.excerpt, root.code
+            excerpt, code, source, session = root.excerpt, root.code, root.source, root.session
             parent = root
-        targets = [target for target in (excerpt, code) if target is not None]
+        targets = [target for target in (excerpt, code, source, session) if target is not None]
         if len(targets) != 1:
-            raise ValidationError(_("Comment on one excerpt or one code."))
+            raise ValidationError(_("Comment on one excerpt, code, source or session."))
         if targets[0].study_id != study.pk or (batch is not None and batch.study_id != study.pk):
             raise ValidationError(_("The excerpt or code belongs to another study."))
         comment = ReviewComment(
-            study=study, excerpt=excerpt, code=code, parent=parent, batch=batch, author=actor, text=text.strip()
+            study=study,
+            excerpt=excerpt,
+            code=code,
+            source=source,
+            session=session,
+            parent=parent,
+            batch=batch,
+            author=actor,
+            text=text.strip(),
         )
         comment.full_clean()
         comment.save()
@@ -204,6 +248,8 @@ def review_comment_add(
             label="",
             excerpt=comment.excerpt_id,
             code=comment.code_id,
+            source=comment.source_id,
+            session=comment.session_id,
             parent=comment.parent_id,
             batch=comment.batch_id,
         )
@@ -237,11 +283,13 @@ def review_batch_submit_and_notify(*, batch: ReviewBatch, actor: User) -> Review
     return batch
 
 
-def review_batch_decide_and_notify(*, batch: ReviewBatch, reviewer: User) -> ReviewBatch:
+def review_batch_decide_and_notify(
+    *, batch: ReviewBatch, reviewer: User, decision: str | None = None, comment: str = ""
+) -> ReviewBatch:
     """``review_batch_decide``, then e-mail the batch's creator once the transaction commits."""
     from interviews.services.notifications import review_decided_notify  # notifications imports this module
 
     with transaction.atomic():
-        batch = review_batch_decide(batch=batch, reviewer=reviewer)
+        batch = review_batch_decide(batch=batch, reviewer=reviewer, decision=decision, comment=comment)
         review_decided_notify(batch=batch, reviewer=reviewer)
     return batch

@@ -107,7 +107,9 @@ def code_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         _("Code saved."),
     ):
         return redirect("codebook", study.pk)
-    return _form_page(request, study, form, _("Edit code “%(name)s”") % {"name": code.name}, code=code)
+    return _form_page(
+        request, study, form, _("Edit code “%(name)s”") % {"name": code.name}, code=code, definition_review=True
+    )
 
 
 @study_view(Action.EDIT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,13 +23,22 @@ from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import study_view
-from interviews.forms.coding import CodeChoiceForm, ExcerptCreateForm, ExcerptDetailForm, SelectionForm
+from interviews import selectors_comments as comment_threads
+from interviews.forms.coding import (
+    CodeChoiceForm,
+    ExcerptCreateForm,
+    ExcerptDetailForm,
+    SelectionForm,
+    corroboration_choices,
+    excerpt_label,
+)
 from interviews.models import Code, CodingAction, Excerpt, Source
 from interviews.services import excerpts as services
 from interviews.services.codebook import code_create
 from interviews.views import coding_parts as parts
 
 IN_VIVO_MAX_LENGTH = 200
+CORROBORATION_RESULTS = 20
 
 
 # --- reading -----------------------------------------------------------------------------------------------
@@ -85,7 +95,10 @@ def _wants_fragment(request: HttpRequest) -> bool:
 @require_GET
 def coding_view(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     source = _load_source(study, pk)
-    return render(request, "interviews/coding/coding.html", _workspace(request, study, source))
+    context = _workspace(request, study, source)
+    # The source's comment threads, in the margin: the supervisor comments here, the researcher answers.
+    context["threads"] = comment_threads.threads_on(study, source=source)
+    return render(request, "interviews/coding/coding.html", context)
 
 
 # --- answering writes --------------------------------------------------------------------------------------
@@ -117,6 +130,8 @@ def _changed(
     *,
     spans: list[tuple[int, int]] = (),
     upsert: list[int] = (),
+    rows: list[dict] | None = None,
+    book: parts.Codebook | None = None,
     removed: list[int] = (),
     codes_changed: bool = False,
     recorded_action: bool = True,
@@ -126,15 +141,17 @@ def _changed(
 
     Re-rendering 250,000 characters and 1,000 margin items for every applied
     code would cost more than the write; the browser swaps these pieces in.
+    ``rows`` (margin rows the caller already has) and ``book`` spare reading them again.
     """
     if not _wants_fragment(request):
         messages.success(request, message)
         if warning:
             messages.warning(request, warning)
-        anchor = f"#excerpt-{upsert[0]}" if upsert else ""
+        changed_ids = list(upsert) + [row["id"] for row in rows or []]
+        anchor = f"#excerpt-{changed_ids[0]}" if changed_ids else ""
         return redirect(reverse("coding_view", args=[study.pk, source.pk]) + anchor)
-    book = parts.codebook(study)
-    rows = parts.excerpt_rows(source, book, ids=list(upsert)) if upsert else []
+    book = book or parts.codebook(study)
+    rows = list(rows or []) + (parts.excerpt_rows(source, book, ids=list(upsert)) if upsert else [])
     windows = _merged([parts.line_window(source.text, start, end) for start, end in spans])
     labels = parts.margin_labels()
     context = {
@@ -187,23 +204,22 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
     data = form.cleaned_data
     source = _load_source(study, data["source"])
     code_ids = list(data["code"])
+    book = parts.codebook(study)
     try:
-        with transaction.atomic():
-            services.check_offsets(source, data["start"], data["end"], data["text"])
-            if data["in_vivo"]:
-                parent = None
-                if data.get("parent"):
-                    parent = Code.objects.filter(study=study, pk=data["parent"]).first()
-                    if parent is None:
-                        raise ValidationError(_("The parent code does not exist in this study."))
-                name = _in_vivo_name(data["text"])
-                if not name:
-                    raise ValidationError(_("Select some words to name the new code after."))
-                code_ids.append(
-                    code_create(
-                        study=study, actor=request.user, name=name, parent=parent, origin=Code.Origin.IN_VIVO
-                    ).pk
+        if data["in_vivo"]:
+            with transaction.atomic():
+                code_ids.append(_in_vivo_code(request, study, source, data).pk)
+                excerpt = services.excerpt_create(
+                    source=source,
+                    actor=request.user,
+                    start=data["start"],
+                    end=data["end"],
+                    text=data["text"],
+                    code_ids=code_ids,
                 )
+            book = parts.codebook(study)  # with the new code
+        else:
+            # The hot path: one transaction, no savepoint, codes checked against the codebook already read.
             excerpt = services.excerpt_create(
                 source=source,
                 actor=request.user,
@@ -211,6 +227,7 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
                 end=data["end"],
                 text=data["text"],
                 code_ids=code_ids,
+                known_codes=book.by_id,
             )
     except ValidationError as error:
         return _refused(request, study, source, error.messages)
@@ -220,10 +237,25 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
         source,
         _("Coded %(span)s.") % {"span": _span(excerpt.start, excerpt.end)},
         spans=[(excerpt.start, excerpt.end)],
-        upsert=[excerpt.pk],
+        rows=[parts.new_excerpt_row(excerpt, book)],
+        book=book,
         codes_changed=data["in_vivo"],
         warning=excerpt.consent_warning,
     )
+
+
+def _in_vivo_code(request: HttpRequest, study: Study, source: Source, data: dict) -> Code:
+    """A new code named after the selected words (checked against the source first)."""
+    services.check_offsets(source, data["start"], data["end"], data["text"])
+    parent = None
+    if data.get("parent"):
+        parent = Code.objects.filter(study=study, pk=data["parent"]).first()
+        if parent is None:
+            raise ValidationError(_("The parent code does not exist in this study."))
+    name = _in_vivo_name(data["text"])
+    if not name:
+        raise ValidationError(_("Select some words to name the new code after."))
+    return code_create(study=study, actor=request.user, name=name, parent=parent, origin=Code.Origin.IN_VIVO)
 
 
 @study_view(Action.EDIT)
@@ -368,3 +400,25 @@ def excerpt_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     )
     context = {"study": study, "excerpt": excerpt, "source": excerpt.source, "form": form}
     return render(request, template, context, status=400 if form.is_bound else 200)
+
+
+@study_view(Action.EDIT)
+@require_GET
+def excerpt_corroboration_search(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    """Search-as-you-type for the corroboration picker: at most 20 other excerpts whose text or source matches.
+
+    Excerpts already linked are listed in the form itself and left out here.
+    """
+    excerpt = _load_excerpt(study, pk)
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    results: list[tuple[int, str]] = []
+    if len(query) >= 2:
+        found = (
+            Excerpt.objects.filter(study=study)
+            .filter(Q(text__icontains=query) | Q(source__title__icontains=query))
+            .exclude(pk=excerpt.pk)
+            .exclude(pk__in=excerpt.corroborates.values("pk"))
+        )
+        results = [(other.pk, excerpt_label(other)) for other in corroboration_choices(found)[:CORROBORATION_RESULTS]]
+    context = {"results": results, "query": query, "limit": CORROBORATION_RESULTS}
+    return render(request, "interviews/coding/partials/corroboration_results.html", context)

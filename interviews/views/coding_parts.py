@@ -54,7 +54,9 @@ class Codebook:
 def codebook(study: Study) -> Codebook:
     """All codes of the study in one query, each given ``.path`` ("RQ1 › Kjennskap til innovasjon")."""
     codes = list(
-        Code.objects.filter(study=study).only("id", "parent_id", "name", "colour", "status", "shortcut", "position")
+        Code.objects.filter(study=study).only(
+            "id", "study_id", "parent_id", "name", "colour", "status", "shortcut", "position"
+        )
     )
     by_id = {code.pk: code for code in codes}
     children: dict[int | None, list[Code]] = {}
@@ -107,6 +109,15 @@ def excerpt_rows(
     return rows
 
 
+def new_excerpt_row(excerpt: Excerpt, book: Codebook) -> dict:
+    """The margin row of an excerpt just made by ``excerpt_create``, from what the service returned: no query."""
+    row = {name: getattr(excerpt, name) for name in ROW_FIELDS}
+    row["codes"] = sorted((book.by_id[code.pk] for code in excerpt.applied_codes), key=lambda code: code.path)
+    row["speakers"] = sorted(excerpt.speaker_codes.values())
+    row["corroborations"] = 0
+    return row
+
+
 # --- the text ----------------------------------------------------------------------------------------------
 
 
@@ -157,16 +168,16 @@ def text_html(
     """
     low, high = window or (0, len(source.text))
     if rows is None:
-        excerpts = Excerpt.objects.filter(source=source, start__lt=high, end__gt=low).order_by()
-        codings = Coding.objects.filter(excerpt__source=source, excerpt__start__lt=high, excerpt__end__gt=low)
-        codes: dict[int, list[Code]] = {}
-        for excerpt_id, code_id in codings.values_list("excerpt_id", "code_id"):
+        # One row per coding (a LEFT JOIN keeps an excerpt without codes, with None).
+        found = Excerpt.objects.filter(source=source, start__lt=high, end__gt=low).order_by()
+        by_id: dict[int, dict] = {}
+        for pk, start, end, code_id in found.values_list("id", "start", "end", "codings__code_id"):
+            row = by_id.setdefault(pk, {"id": pk, "start": start, "end": end, "codes": []})
             if code_id in book.by_id:
-                codes.setdefault(excerpt_id, []).append(book.by_id[code_id])
-        rows = [
-            {"id": pk, "start": start, "end": end, "codes": sorted(codes.get(pk, []), key=lambda code: code.path)}
-            for pk, start, end in excerpts.values_list("id", "start", "end")
-        ]
+                row["codes"].append(book.by_id[code_id])
+        rows = list(by_id.values())
+        for row in rows:
+            row["codes"].sort(key=lambda code: code.path)
     marks = [Mark(row["id"], row["start"], row["end"], tuple(code.pk for code in row["codes"])) for row in rows]
     turns = list(
         SpeakerTurn.objects.filter(source=source, start__lt=high, end__gt=low)

@@ -15,6 +15,7 @@ from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import add_service_errors, study_view
 from interviews import selectors
+from interviews import selectors_comments as comment_threads
 from interviews.forms.fieldwork import AttendanceFormSet, RecordingForm, SessionFilterForm, SessionForm
 from interviews.models import Recording, Session
 from interviews.services import fieldwork as services
@@ -55,6 +56,7 @@ def session_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "observers": session.observers.all(),
             "attendances": session.attendances.select_related("informant__group", "informant__site", "substitute_for"),
             "recordings": session.recordings.all(),
+            "threads": comment_threads.threads_on(study, session=session),
         },
     )
 

@@ -12,19 +12,27 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import post_only, study_view
-from interviews.forms.review import ReviewBatchCreateForm, ReviewCommentForm, ReviewItemDecideForm
-from interviews.models import Excerpt, ReviewBatch, ReviewComment, ReviewItem, Source, SpeakerTurn
+from interviews import selectors_comments as comment_threads
+from interviews.forms.review import (
+    ReviewBatchCreateForm,
+    ReviewBatchDecideForm,
+    ReviewCommentForm,
+    ReviewItemDecideForm,
+)
+from interviews.models import Code, Excerpt, ReviewBatch, ReviewComment, ReviewItem, Source, SpeakerTurn
 from interviews.services import review as services
 
 State = ReviewBatch.State
@@ -89,28 +97,51 @@ def review_list(request: HttpRequest, study: Study) -> HttpResponse:
         for batch in batches
     ]
     form = ReviewBatchCreateForm(study=study) if request.study_can[Action.EDIT.value] else None
-    return render(request, "interviews/review/list.html", {"study": study, "rows": rows, "form": form})
+    context = {"study": study, "rows": rows, "form": form, "open_threads": comment_threads.open_threads(study)}
+    return render(request, "interviews/review/list.html", context)
 
 
 @study_view(Action.EDIT)
 def review_batch_create(request: HttpRequest, study: Study) -> HttpResponse:
+    """A batch from a code (its excerpts or its definition), a source, or excerpts ticked in retrieval.
+
+    With ``submit_now`` (the coding view's and retrieval's buttons) it is submitted at once.
+    """
     if request.method != "POST":
         return post_only()
     form = ReviewBatchCreateForm(request.POST, study=study)
     if form.is_valid():
-        code = form.cleaned_data["code"]
+        data = form.cleaned_data
+        kind = ReviewBatch.Kind.CODE_DEFINITION if data["basis"] == form.DEFINITION else ReviewBatch.Kind.EXCERPTS
         try:
-            batch = services.review_batch_create(
-                study=study, actor=request.user, title=form.cleaned_data["title"] or code.name, code=code
-            )
+            with transaction.atomic():
+                batch = services.review_batch_create(
+                    study=study,
+                    actor=request.user,
+                    title=form.default_title(),
+                    code=data["code"] if data["basis"] in (form.CODE, form.DEFINITION) else None,
+                    source=data["source"] if data["basis"] == form.SOURCE else None,
+                    excerpt_ids=[excerpt.pk for excerpt in data["excerpt"]] if data["basis"] == form.PICKED else (),
+                    kind=kind,
+                )
+                if data["submit_now"]:
+                    services.review_batch_submit_and_notify(batch=batch, actor=request.user)
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            messages.success(
-                request,
-                _("Batch created with %(count)d excerpts. Submit it when you are ready.")
-                % {"count": batch.items.count()},
-            )
+            count = batch.items.count()
+            if batch.kind == ReviewBatch.Kind.CODE_DEFINITION:
+                message = _("Batch created for the code's definition.")
+            else:
+                message = _("Batch created with %(count)d excerpts.") % {"count": count}
+            if batch.left_out:
+                message += " " + ngettext(
+                    "%(n)d excerpt of an informant without valid consent was left out.",
+                    "%(n)d excerpts of informants without valid consent were left out.",
+                    batch.left_out,
+                ) % {"n": batch.left_out}
+            message += " " + (_("Submitted for review.") if data["submit_now"] else _("Submit it when you are ready."))
+            messages.success(request, message)
             return redirect("review_batch", study.pk, batch.pk)
     return render(request, "interviews/review/create.html", {"study": study, "form": form}, status=400)
 
@@ -157,21 +188,6 @@ def _masked(text: str, low: int, high: int, hidden: list[tuple[int, int]]) -> st
     return "".join(pieces)
 
 
-def _threads(comments: list[ReviewComment]) -> dict[tuple[str, int], list[ReviewComment]]:
-    """Root comments by target ("excerpt"/"code", id), each with ``thread_replies`` in order."""
-    replies: dict[int, list[ReviewComment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id:
-            replies[comment.parent_id].append(comment)
-    threads: dict[tuple[str, int], list[ReviewComment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id is None:
-            comment.thread_replies = replies[comment.pk]
-            key = ("excerpt", comment.excerpt_id) if comment.excerpt_id else ("code", comment.code_id)
-            threads[key].append(comment)
-    return threads
-
-
 @study_view()
 @require_GET
 def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
@@ -200,7 +216,7 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     target = Q(excerpt_id__in=[item.excerpt_id for item in items])
     if batch.code_id:
         target |= Q(code_id=batch.code_id)
-    threads = _threads(list(ReviewComment.objects.filter(target, study=study).select_related("author", "resolved_by")))
+    threads = comment_threads.threads(list(comment_threads.comments_with_authors(study).filter(target)))
     rows = []
     for item in items:
         excerpt = item.excerpt
@@ -222,6 +238,7 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             }
         )
     pending = sum(1 for item in items if item.decision == Decision.PENDING)
+    definition = _definition_context(study, batch) if batch.kind == ReviewBatch.Kind.CODE_DEFINITION else None
     return render(
         request,
         "interviews/review/batch.html",
@@ -236,9 +253,39 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "is_open": batch.state == State.SUBMITTED,
             "can_submit": request.study_can[Action.EDIT.value] and batch.state in SUBMITTABLE,
             "comment_form": ReviewCommentForm(study=study),
+            "definition": definition,
             "Decision": {"approved": Decision.APPROVED.value, "change_requested": Decision.CHANGE_REQUESTED.value},
         },
     )
+
+
+DEFINITION_EXAMPLES = 5
+
+
+def _definition_context(study: Study, batch: ReviewBatch) -> dict | None:
+    """For a code's definition: its path in the hierarchy, its sub-codes and a few example excerpts. 3 queries.
+
+    Examples leave out excerpts of informants without valid consent.
+    """
+    if batch.code is None:
+        return None
+    codes = {code.pk: code for code in Code.objects.filter(study=study).only("id", "parent_id", "name", "status")}
+    path, current = [], codes.get(batch.code_id)
+    while current is not None and len(path) < 50:
+        path.append(current)
+        current = codes.get(current.parent_id)
+    children = sorted(
+        (code for code in codes.values() if code.parent_id == batch.code_id), key=lambda code: code.name.lower()
+    )
+    visible = consent_policy.excerpts_without_excluded(Excerpt.objects.filter(study=study), study)
+    examples = list(
+        visible.filter(codings__code_id=batch.code_id)
+        .select_related("source")
+        .defer("source__text")
+        .order_by("source_id", "start", "id")[:DEFINITION_EXAMPLES]
+    )
+    total = visible.filter(codings__code_id=batch.code_id).count()
+    return {"path": list(reversed(path)), "children": children, "examples": examples, "total": total}
 
 
 @study_view()
@@ -265,11 +312,28 @@ def review_batch_decide(request: HttpRequest, study: Study, pk: int) -> HttpResp
     batch = get_object_in_study(ReviewBatch.objects.select_related("study"), study, pk)
     if request.method != "POST":
         return post_only()
+    form = ReviewBatchDecideForm(request.POST)
+    if not form.is_valid():
+        errors = [_("Approve the definition or request a change.")]
+        back = reverse("review_batch", args=[study.pk, batch.pk])
+        return render(
+            request, "interviews/review/refused.html", {"study": study, "back": back, "errors": errors}, status=400
+        )
     try:
-        batch = services.review_batch_decide_and_notify(batch=batch, reviewer=request.user)
+        batch = services.review_batch_decide_and_notify(
+            batch=batch,
+            reviewer=request.user,
+            decision=form.cleaned_data["decision"] or None,
+            comment=form.cleaned_data["comment"],
+        )
     except ValidationError as error:
         return _refused(request, error, _back(study, batch.pk))
-    if batch.state == State.APPROVED:
+    if batch.kind == ReviewBatch.Kind.CODE_DEFINITION:
+        if batch.state == State.APPROVED:
+            messages.success(request, _("Definition approved."))
+        else:
+            messages.success(request, _("Review closed: the researcher is asked to change the definition."))
+    elif batch.state == State.APPROVED:
         messages.success(request, _("Review closed: every excerpt approved."))
     else:
         messages.success(request, _("Review closed: the researcher is asked to change what you marked."))
@@ -279,8 +343,22 @@ def review_batch_decide(request: HttpRequest, study: Study, pk: int) -> HttpResp
 # --- comments ----------------------------------------------------------------------------------------------
 
 
+def _thread_page(study: Study, comment: ReviewComment) -> str:
+    """Where a comment's thread is shown: its batch, the coding view of its source, or its session's page."""
+    name, pk = comment_threads.target_of(comment)
+    if comment.batch_id:
+        anchor = f"#item-{comment.excerpt_id}" if name == "excerpt" else "#code-comments"
+        return reverse("review_batch", args=[study.pk, comment.batch_id]) + anchor
+    if name == "source":
+        return reverse("coding_view", args=[study.pk, pk]) + "#comments"
+    if name == "session":
+        return reverse("session_detail", args=[study.pk, pk]) + "#comments"
+    return reverse("review_list", args=[study.pk])
+
+
 @study_view()
 def review_comment_add(request: HttpRequest, study: Study) -> HttpResponse:
+    """A comment or a reply; every member may comment, supervisors included (a comment changes no data)."""
     if request.method != "POST":
         return post_only()
     form = ReviewCommentForm(request.POST, study=study)
@@ -300,6 +378,8 @@ def review_comment_add(request: HttpRequest, study: Study) -> HttpResponse:
             text=data["text"],
             excerpt=data["excerpt"],
             code=data["code"],
+            source=data["source"],
+            session=data["session"],
             parent=data["parent"],
             batch=batch,
         )
@@ -311,8 +391,7 @@ def review_comment_add(request: HttpRequest, study: Study) -> HttpResponse:
             status=400,
         )
     messages.success(request, _("Comment added."))
-    anchor = f"#item-{comment.excerpt_id}" if comment.excerpt_id else "#code-comments"
-    return redirect(back_url + anchor)
+    return redirect(_thread_page(study, comment))
 
 
 @study_view()
@@ -320,10 +399,10 @@ def review_comment_resolve(request: HttpRequest, study: Study, pk: int) -> HttpR
     comment = get_object_in_study(ReviewComment.objects.select_related("study"), study, pk)
     if request.method != "POST":
         return post_only()
-    anchor = f"#item-{comment.excerpt_id}" if comment.excerpt_id else "#code-comments"
+    back = redirect(_thread_page(study, comment))
     try:
         services.review_comment_resolve(comment=comment, actor=request.user)
     except ValidationError as error:
-        return _refused(request, error, _back(study, comment.batch_id, anchor))
+        return _refused(request, error, back)
     messages.success(request, _("Thread marked resolved."))
-    return _back(study, comment.batch_id, anchor)
+    return back

@@ -16,6 +16,12 @@ document.addEventListener("DOMContentLoaded", () => {
       element.style.width = `${element.dataset.progress}%`;
     });
   };
+  // A search box inside a form (<input data-no-submit>): Enter searches, it does not submit the form.
+  document.body.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("input[data-no-submit]")) {
+      event.preventDefault();
+    }
+  });
   paint(document);
   document.body.addEventListener("htmx:afterSwap", (event) => paint(event.target));
 });

@@ -380,6 +380,7 @@ function start(root) {
     focusExcerpt(id);
     const response = await fetch(urlFor("detail", id), { headers: { "X-Requested-With": "fetch" } });
     panel.innerHTML = await response.text();
+    if (window.htmx) window.htmx.process(panel); // the corroboration search box
     panel.hidden = false;
     panel.scrollIntoView({ block: "nearest" });
   };
@@ -401,6 +402,7 @@ function start(root) {
         closeDetail();
       } else {
         panel.innerHTML = await response.text();
+        if (window.htmx) window.htmx.process(panel);
       }
     });
   }

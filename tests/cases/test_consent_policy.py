@@ -169,8 +169,9 @@ def test_supervisor_coding_view_query_count_is_pinned(supervisor_client, world, 
     url = reverse("coding_view", args=[world.study.pk, world.source.pk])
     supervisor_client.get(url)  # session warm-up
     # One more than the researcher's page: no undo query (a supervisor cannot undo), but one for which
-    # excerpts are left out and why, and one for whose words in the transcript are blotted out.
-    with django_assert_num_queries(12):
+    # excerpts are left out and why, and one for whose words in the transcript are blotted out; the source's
+    # comment threads are one more for everyone.
+    with django_assert_num_queries(13):
         response = supervisor_client.get(url)
     assert margin_items(response) == 1
 

@@ -137,13 +137,38 @@ def test_query_count_does_not_grow_with_excerpts(researcher_client, study, sourc
     url = reverse("coding_view", args=[study.pk, source.pk])
     fill(3)
     researcher_client.get(url)  # session warm-up
-    with django_assert_num_queries(11) as three:
+    with django_assert_num_queries(12) as three:
         assert researcher_client.get(url).status_code == 200
     fill(60)
-    with django_assert_num_queries(11) as sixty:
+    with django_assert_num_queries(12) as sixty:
         response = researcher_client.get(url)
     assert response.content.decode().count('class="list-group-item margin-item') == 60
     assert len(three.captured_queries) == len(sixty.captured_queries)
+
+
+# Applying a code: session, user, membership, source, codebook; BEGIN, source lock, turns with consent,
+# excerpt, its history row, codings, speakers, undo record, audit row, COMMIT; the window's excerpts and turns.
+APPLY_QUERIES = 17
+
+
+@pytest.mark.parametrize("existing", [3, 60])
+def test_applying_a_code_has_a_pinned_query_count(
+    researcher_client, study, source, codes, informants, existing, django_assert_num_queries
+):
+    length = len(source.text)
+    for index in range(existing):
+        start = (index * 7) % (length - 20)
+        make_excerpt(source, start, start + 5 + index % 15, codes["læring"])
+    researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))  # session warm-up
+    with django_assert_num_queries(APPLY_QUERIES):
+        response = researcher_client.post(
+            create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+        )
+    assert response.status_code == 200
+    excerpt = Excerpt.objects.get(text=SENTENCE)
+    assert excerpt.history.count() == 1
+    assert f'id="excerpt-{excerpt.pk}"' in response.content.decode()
+    assert "K2" in response.content.decode()
 
 
 # --- creating excerpts ------------------------------------------------------------------------------------
@@ -381,6 +406,118 @@ def test_speaker_override_and_reset(researcher_client, study, source, excerpt, i
     researcher_client.post(url, detail_data(speakers=[informants["I1"].pk], reset_speakers="1"), **FETCH)
     excerpt.refresh_from_db()
     assert not excerpt.speakers_overridden and list(excerpt.speakers.all()) == [informants["I2"]]
+
+
+def test_detail_changes_are_undone_by_ctrl_z(researcher_client, study, source, excerpt, codes, informants):
+    other = make_excerpt(source, 0, 9, codes["kjennskap"])
+    excerpt.memo = "Første notat"
+    excerpt.save()
+    url = reverse("excerpt_detail", args=[study.pk, excerpt.pk])
+    undo = reverse("coding_undo", args=[study.pk, source.pk])
+    data = detail_data(
+        memo="Nytt notat",
+        condensed_meaning="Kort mening",
+        is_counter_finding="on",
+        speakers=[informants["I1"].pk],
+        corroborates=[other.pk],
+    )
+    response = researcher_client.post(url, data, **FETCH)
+    assert response.status_code == 200 and 'id="undo"' in response.content.decode()
+    excerpt.refresh_from_db()
+    assert excerpt.speakers_overridden and excerpt.corroborates.exists()
+
+    response = researcher_client.post(undo, **FETCH)
+    assert "Undone: Excerpt details changed." in response.content.decode()
+    excerpt.refresh_from_db()
+    assert excerpt.memo == "Første notat" and excerpt.condensed_meaning == "" and not excerpt.is_counter_finding
+    assert not excerpt.speakers_overridden and list(excerpt.speakers.all()) == [informants["I2"]]
+    assert not excerpt.corroborates.exists() and not other.corroborates.exists()
+    assert AuditEvent.objects.filter(action="coding.undone", data__undone="details_changed").exists()
+
+
+def test_saving_unchanged_details_records_nothing_to_undo(researcher_client, study, source, excerpt, informants):
+    url = reverse("excerpt_detail", args=[study.pk, excerpt.pk])
+    CodingAction.objects.all().delete()
+    assert researcher_client.post(url, detail_data(speakers=[informants["I2"].pk]), **FETCH).status_code == 200
+    assert not CodingAction.objects.exists()
+
+
+def test_undo_of_details_is_per_user(researcher_client, co_researcher_client, study, source, excerpt):
+    researcher_client.post(reverse("excerpt_detail", args=[study.pk, excerpt.pk]), detail_data(memo="Mitt"), **FETCH)
+    response = co_researcher_client.post(reverse("coding_undo", args=[study.pk, source.pk]), **FETCH)
+    assert "Nothing to undo." in response.content.decode()
+    excerpt.refresh_from_db()
+    assert excerpt.memo == "Mitt"
+
+
+def test_corroboration_picker_lists_only_linked_excerpts_and_searches_the_rest(
+    researcher_client, study, source, excerpt, codes
+):
+    linked = make_excerpt(source, 0, 9, codes["kjennskap"])
+    excerpt.corroborates.add(linked)
+    unlinked = make_excerpt(
+        source, source.text.index("Vi må lære"), source.text.index("Vi må lære") + 10, codes["læring"]
+    )
+    panel = researcher_client.get(reverse("excerpt_detail", args=[study.pk, excerpt.pk]), **FETCH).content.decode()
+    assert f'value="{linked.pk}"' in panel and f'value="{unlinked.pk}"' not in panel
+    search = reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk])
+    assert 'hx-get="' + search in panel
+
+    found = researcher_client.get(search, {"q": "vi MÅ lære"}, HTTP_HX_REQUEST="true").content.decode()
+    assert f'value="{unlinked.pk}"' in found and 'name="corroborates"' in found and "<html" not in found
+    assert f'value="{linked.pk}"' not in found and f'value="{excerpt.pk}"' not in found
+    assert "No other excerpt matches." in researcher_client.get(search, {"q": "finnes ikke"}).content.decode()
+    assert 'name="corroborates"' not in researcher_client.get(search, {"q": "v"}).content.decode()
+
+    # A result ticked in the panel is saved with the rest.
+    data = detail_data(corroborates=[linked.pk, unlinked.pk], speakers=[excerpt.speakers.get().pk])
+    assert (
+        researcher_client.post(reverse("excerpt_detail", args=[study.pk, excerpt.pk]), data, **FETCH).status_code == 200
+    )
+    assert set(excerpt.corroborates.all()) == {linked, unlinked}
+
+
+def test_corroboration_search_is_limited_and_its_query_count_pinned(
+    researcher_client, study, source, excerpt, codes, django_assert_num_queries
+):
+    from interviews.views.coding import CORROBORATION_RESULTS
+
+    search = reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk])
+    researcher_client.get(search, {"q": source.title})  # session warm-up
+    counts = []
+    for extra in (3, CORROBORATION_RESULTS + 10):
+        Excerpt.objects.exclude(pk=excerpt.pk).delete()
+        for index in range(extra):
+            make_excerpt(source, index, index + 9, codes["kjennskap"])
+        # session, user, membership, the excerpt, the results
+        with django_assert_num_queries(5) as captured:
+            body = researcher_client.get(search, {"q": source.title}).content.decode()
+        counts.append(len(captured.captured_queries))
+        assert body.count('name="corroborates"') == min(extra, CORROBORATION_RESULTS)
+    assert counts[0] == counts[1]
+
+
+def test_corroboration_search_is_refused_to_supervisors_and_other_studies(
+    supervisor_client, researcher_client, study, excerpt, codes
+):
+    assert (
+        supervisor_client.get(
+            reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk]), {"q": "jeg"}
+        ).status_code
+        == 403
+    )
+    other = StudyFactory()
+    foreign = make_excerpt(make_source(other, "I1: Jeg tror det."), 4, 9, make_code(other, "Fremmed"))
+    assert (
+        researcher_client.get(
+            reverse("excerpt_corroboration_search", args=[study.pk, foreign.pk]), {"q": "jeg"}
+        ).status_code
+        == 404
+    )
+    found = researcher_client.get(
+        reverse("excerpt_corroboration_search", args=[study.pk, excerpt.pk]), {"q": "Jeg tror"}
+    )
+    assert f'value="{foreign.pk}"' not in found.content.decode()
 
 
 def test_detail_refuses_informants_and_excerpts_of_another_study(researcher_client, study, excerpt):

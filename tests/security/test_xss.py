@@ -38,12 +38,13 @@ from cases.services.questionnaires import (
     questionnaire_section_add,
 )
 from interviews.importers import ImportedText, normalise_text
+from interviews.models import Code, ReviewBatch
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create, excerpt_update_details
 from interviews.services.memos import memo_create
 from interviews.services.review import review_batch_create, review_comment_add
 from interviews.services.sources import source_create
-from tests.factories import StudyFactory, UserFactory
+from tests.factories import SessionFactory, StudyFactory, UserFactory
 from tests.security.figures import collect_figure, record_figure
 from tests.security.html_checks import page_problems
 from tests.security.xss_payloads import PAYLOADS
@@ -159,6 +160,15 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
         )
         for excerpt, payload in coded:
             review_comment_add(study=study, actor=researcher, text=payload, excerpt=excerpt, batch=batch)
+        session = SessionFactory(study=study, code=f"XSS{len(payloads)}")
+        for payload in payloads:
+            review_comment_add(study=study, actor=researcher, text=payload, source=source)
+            review_comment_add(study=study, actor=researcher, text=payload, session=session)
+        page = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
+        assert page.status_code == 200
+        assert_safe(page.content.decode(), payloads, "session comments")
+        page = researcher_client.get(reverse("review_list", args=[study.pk]))
+        assert_safe(page.content.decode(), payloads, "open threads")
         review = researcher_client.get(reverse("review_batch", args=[study.pk, batch.pk]))
         assert review.status_code == 200
         assert_safe(review.content.decode(), payloads, "review screen")
@@ -168,10 +178,49 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
         memos = researcher_client.get(reverse("memo_list", args=[study.pk]))
         assert memos.status_code == 200
         assert_safe(memos.content.decode(), payloads, "memo list")
+        # A code's definition under review: its name, definition, sub-codes and example excerpts.
+        first_code = coded[0][0].codes.get()
+        Code.objects.filter(pk=first_code.pk).update(description="\n".join(payloads))
+        Code.objects.filter(study=study, name__in=payloads[1:]).update(parent=first_code)
+        definition = review_batch_create(
+            study=study,
+            actor=researcher,
+            title=payloads[0][:200],
+            code=first_code,
+            kind=ReviewBatch.Kind.CODE_DEFINITION,
+        )
+        page = researcher_client.get(reverse("review_batch", args=[study.pk, definition.pk]))
+        assert page.status_code == 200
+        assert_safe(page.content.decode(), payloads, "definition review")
+        # The corroboration picker shows excerpts by a shortened label: the short payloads appear whole.
+        first = coded[0][0]
+        first.corroborates.set([excerpt for excerpt, _ in coded[1:]])
+        # The label collapses whitespace, as the comparison here does.
+        short = {payload: " ".join(payload.split()) for _, payload in coded if 0 < len(" ".join(payload.split())) <= 60}
+        panel = researcher_client.get(reverse("excerpt_detail", args=[study.pk, first.pk]))
+        assert_safe(
+            panel.content.decode(), [label for p, label in short.items() if p != coded[0][1]], "excerpt details"
+        )
+        first.corroborates.clear()
+        search = reverse("excerpt_corroboration_search", args=[study.pk, first.pk])
+        for excerpt, payload in coded[1:6]:
+            found = researcher_client.get(search, {"q": payload.split()[0] if payload.split() else "XSS"})
+            assert found.status_code == 200
+            assert_safe(found.content.decode(), [short[payload]] if payload in short else [], "corroboration search")
 
     for payloads in batches():
         rolled_back(lambda payloads=payloads: batch_renders(payloads))
-    collect_figure("xss_views", "coding view", "memo list", "review screen")
+    collect_figure(
+        "xss_views",
+        "coding view",
+        "memo list",
+        "review screen",
+        "definition review",
+        "session comments",
+        "open threads",
+        "excerpt details",
+        "corroboration search",
+    )
 
 
 def test_questionnaire_and_dataset_pages_escape_everything(study, researcher, researcher_client, rolled_back):
@@ -183,22 +232,37 @@ def test_questionnaire_and_dataset_pages_escape_everything(study, researcher, re
         answers = {}
         for payload in payloads:
             item = questionnaire_item_add(
-                section=section, actor=researcher, text=payload, kind=Kind.SINGLE_CHOICE,
-                options=[payload, "Annet svar"], follow_up_prompt=payload[:300],
+                section=section,
+                actor=researcher,
+                text=payload,
+                kind=Kind.SINGLE_CHOICE,
+                options=[payload, "Annet svar"],
+                follow_up_prompt=payload[:300],
             )
             answers[item.pk] = AnswerInput(chosen=[item.options.get(text=payload.strip()).pk], comment=payload)
         questionnaire_response_create(version=version, actor=researcher, answers=answers)
         for payload in payloads:
             questionnaire_response_create(
-                version=version, actor=researcher, answers={free.pk: AnswerInput(text=payload)},
+                version=version,
+                actor=researcher,
+                answers={free.pk: AnswerInput(text=payload)},
                 data_quality_note=payload,
             )
-        for name in ("questionnaire_version", "questionnaire_entry", "questionnaire_results", "questionnaire_responses"):
+        for name in (
+            "questionnaire_version",
+            "questionnaire_entry",
+            "questionnaire_results",
+            "questionnaire_responses",
+        ):
             response = researcher_client.get(reverse(name, args=[study.pk, version.pk]))
             assert response.status_code == 200
             assert_safe(response.content.decode(), payloads, name)
         dataset = dataset_create(
-            study=study, actor=researcher, title=payloads[0], source_note=payloads[0], columns=[payloads[0][:60], "B"],
+            study=study,
+            actor=researcher,
+            title=payloads[0],
+            source_note=payloads[0],
+            columns=[payloads[0][:60], "B"],
             rows=[RowInput(label=payload[:200], values=[1.0, None]) for payload in payloads],
         )
         response = researcher_client.get(reverse("dataset_detail", args=[study.pk, dataset.pk]))
