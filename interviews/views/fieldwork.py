@@ -39,7 +39,7 @@ def session_list(request: HttpRequest, study: Study) -> HttpResponse:
 
 def _load_session(study: Study, pk: int) -> Session:
     return get_object_in_study(
-        Session.objects.select_related("study", "site", "moderator", "guide_version__instrument"), study, pk
+        Session.objects.select_related("study", "site", "moderator", "guide_version__instrument", "agenda"), study, pk
     )
 
 
@@ -55,6 +55,8 @@ def session_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "observers": session.observers.all(),
             "attendances": session.attendances.select_related("informant__group", "informant__site", "substitute_for"),
             "recordings": session.recordings.all(),
+            # Read only by the observation block of the page, so other kinds of session cost no query.
+            "other_attendees": session.other_attendees.all(),
         },
     )
 
