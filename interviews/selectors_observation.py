@@ -51,7 +51,9 @@ def meetings_phrase(yes: int, judged: int) -> str:
     if judged == 0:
         return _("not recorded")
     if yes == judged:
-        return _("in the only meeting") if judged == 1 else _("in all %(n)d meetings") % {"n": judged}
+        if judged <= 2:
+            return _("in the only meeting") if judged == 1 else _("in both meetings")
+        return _("in all %(n)d meetings") % {"n": judged}
     if yes == 0:
         return _("in no meeting")
     if yes == judged - 1 and judged >= 3:

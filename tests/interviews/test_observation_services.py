@@ -53,6 +53,7 @@ def test_study_002_counts_come_out_as_in_the_thesis(study, world):
     [
         (12, 12, "in all 12 meetings"),
         (1, 1, "in the only meeting"),
+        (2, 2, "in both meetings"),
         (11, 12, "in all meetings but one"),
         (0, 5, "in no meeting"),
         (1, 2, "in 1 of 2 meetings"),
