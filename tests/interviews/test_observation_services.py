@@ -285,3 +285,11 @@ def test_counts_need_few_queries_however_many_meetings(study, researcher, django
         large = checklist_counts(study)
     assert (small[0].meetings, large[0].meetings) == (3, 12)
     assert Instrument.objects.filter(study=study).count() == 1
+
+
+def test_counts_read_in_bokmal():
+    from django.utils import translation
+
+    with translation.override("nb"):
+        assert meetings_phrase(11, 12) == "i alle møter bortsett fra ett"
+        assert meetings_phrase(7, 12) == "i 7 av 12 møter"
