@@ -18,6 +18,7 @@ from cases.models import GuideQuestion, Instrument, Membership, User
 from cases.services.audit import audit_record
 from cases.services.files import stored_file_check, stored_file_create, uploads_discarded_on_failure
 from cases.services.records import record_create, record_delete, record_update
+from cases.services.reidentification import WarningKind, reidentification_warnings
 from interviews.importers import ImportedText
 from interviews.models import ChecklistTick, FieldNoteDisagreement, ObservationNote, OtherAttendee, Session, Source
 
@@ -36,7 +37,17 @@ AGENDA_TYPES = frozenset(
 
 
 def other_attendee_add(*, session: Session, actor: User, kind: str, role: str, count: int = 1) -> OtherAttendee:
-    """Record someone present who is not an informant (or the researcher) by role; names are never asked for."""
+    """Record someone present who is not an informant (or the researcher) by role; names are never asked for.
+
+    A role that contains a name from the study's key list is refused: the key list stays the only place for names.
+    """
+    names = [
+        warning
+        for warning in reidentification_warnings(study=session.study, texts=[("role", role)])
+        if warning.in_text and warning.kind == WarningKind.KEY_LIST_NAME
+    ]
+    if names:
+        raise ValidationError({"role": _("Describe the person by role only: this contains a name from the key list.")})
     attendee = OtherAttendee(session=session, kind=kind, role=role.strip(), count=count)
     return record_create(
         study=session.study, actor=actor, instance=attendee, action="other_attendee.added", label=session.code

@@ -14,7 +14,7 @@ from interviews.selectors_observation import checklist_counts, field_notes_side_
 from interviews.services import observation as services
 from interviews.services.sources import source_create
 from tests.cases.uploads import files_under, media_root_fixture, pdf_upload  # noqa: F401
-from tests.factories import SessionFactory, StudyFactory, UserFactory
+from tests.factories import IdentityRecordFactory, InformantFactory, SessionFactory, StudyFactory, UserFactory
 from tests.interviews.observation_world import build_observation_world, observation_guide, weekly_meetings
 
 
@@ -293,3 +293,14 @@ def test_counts_read_in_bokmal():
     with translation.override("nb"):
         assert meetings_phrase(11, 12) == "i alle møter bortsett fra ett"
         assert meetings_phrase(7, 12) == "i 7 av 12 møter"
+
+
+def test_a_role_with_a_name_from_the_key_list_is_refused(study, researcher):
+    informant = InformantFactory(study=study, code="EL1")
+    IdentityRecordFactory(informant=informant, full_name="Kari Hemmelig")
+    session = SessionFactory(study=study, kind="observation")
+    with pytest.raises(ValidationError, match="role only"):
+        services.other_attendee_add(session=session, actor=researcher, kind="other", role="Hemmelig, kjøkkenleder")
+    assert not OtherAttendee.objects.exists()
+    services.other_attendee_add(session=session, actor=researcher, kind="other", role="Kjøkkenleder")
+    assert OtherAttendee.objects.count() == 1
