@@ -31,6 +31,7 @@ class PointCount:
     not_applicable: int
     not_recorded: int
     phrase: str
+    no_in: tuple[str, ...] = ()  # codes of the meetings answered "no", in date order: the exceptions
 
     @property
     def observed_in(self) -> int:
@@ -84,12 +85,16 @@ def checklist_counts(study: Study) -> list[GuideCounts]:
     meetings_per_version = Counter(meeting.guide_version_id for meeting in meetings)
     if not meetings:
         return []
-    answers: Counter[tuple[int, str]] = Counter(
-        (question_id, answer)
-        for question_id, answer in ChecklistTick.objects.filter(session__in=[m.pk for m in meetings]).values_list(
-            "question_id", "answer"
-        )
+    codes = {meeting.pk: meeting.code for meeting in meetings}
+    order = {meeting.pk: index for index, meeting in enumerate(meetings)}
+    ticks = list(
+        ChecklistTick.objects.filter(session__in=list(codes)).values_list("question_id", "answer", "session_id")
     )
+    answers: Counter[tuple[int, str]] = Counter((question_id, answer) for question_id, answer, _session in ticks)
+    no_in: dict[int, list[int]] = {}
+    for question_id, answer, session_id in ticks:
+        if answer == ChecklistTick.Answer.NO:
+            no_in.setdefault(question_id, []).append(session_id)
     questions = (
         GuideQuestion.objects.filter(theme__version_id__in=meetings_per_version.keys())
         .select_related("theme__version__instrument", "research_question")
@@ -122,6 +127,7 @@ def checklist_counts(study: Study) -> list[GuideCounts]:
                 not_applicable=not_applicable,
                 not_recorded=guide.meetings - yes - no - not_applicable,
                 phrase=meetings_phrase(yes, yes + no),
+                no_in=tuple(codes[pk] for pk in sorted(no_in.get(question.pk, []), key=order.__getitem__)),
             )
         )
     return list(guides.values())

@@ -42,6 +42,7 @@ def test_study_002_counts_come_out_as_in_the_thesis(study, world):
     deviations = rows[world.asked_for_deviations.pk]
     assert (deviations.yes, deviations.no, deviations.not_recorded) == (11, 1, 0)
     assert deviations.phrase == "in all meetings but one"
+    assert deviations.no_in == (world.sessions[3].code,)
     assert rows[world.improvement_topic.pk].phrase == "in all meetings but one"
     consent = next(point for point in guide.points if point.text == "Informert samtykke….")
     assert (consent.not_applicable, consent.phrase) == (12, "not recorded")

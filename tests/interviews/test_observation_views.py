@@ -40,6 +40,7 @@ def test_counts_page_reads_all_meetings_but_one_in_constant_queries(
     row = page.split(f'data-point="{world.asked_for_deviations.pk}"')[1].split("</tr>")[0]
     expected = "in all meetings but one" if meetings >= 3 else "in both meetings"
     assert expected in row
+    assert ("not in OBS04" in row) == (meetings >= 4)
 
 
 @pytest.mark.parametrize("extra_points", [0, 6])
