@@ -305,3 +305,45 @@ def test_a_role_with_a_name_from_the_key_list_is_refused(study, researcher):
     assert not OtherAttendee.objects.exists()
     services.other_attendee_add(session=session, actor=researcher, kind="other", role="Kjøkkenleder")
     assert OtherAttendee.objects.count() == 1
+
+
+def test_a_withdrawal_removes_their_quotes_from_observation_texts(study, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from cases.models import Study
+    from cases.services.withdrawal import REDACTED, informant_withdraw
+    from tests.cases.withdrawal_world import TV5_WORDS, build
+
+    w = build(study, action=Study.WithdrawalAction.DELETE)
+    quote = TV5_WORDS[0]
+    actor = study.created_by
+    guide = observation_guide(study, actor)
+    meeting = weekly_meetings(study, guide.version, 1, first_code=90)[0]
+    note = services.observation_note_add(
+        session=meeting, actor=actor, observer=actor, note_type="said", text=f"TV5 sa: «{quote}»"
+    )
+    services.checklist_save(
+        session=meeting,
+        actor=actor,
+        ticks=[services.TickInput(question_id=guide.questions[0].pk, answer="yes", note=quote)],
+    )
+    first = _notes(meeting, actor, actor, "Notat A")
+    second = _notes(meeting, actor, actor, "Notat B")
+    disagreement = services.disagreement_record(
+        session=meeting,
+        actor=actor,
+        topic="Sitat",
+        first_source=first,
+        first_view=quote,
+        second_source=second,
+        second_view="Annet",
+        resolution=f"Vi beholder «{quote}»",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        tombstone = informant_withdraw(informant=w.tv5, actor=actor, withdrawn_on=dt.date(2017, 3, 1))
+    note.refresh_from_db()
+    disagreement.refresh_from_db()
+    assert note.text == f"TV5 sa: «{REDACTED}»"
+    assert meeting.checklist_ticks.get().note == REDACTED
+    assert (disagreement.first_view, disagreement.resolution) == (REDACTED, f"Vi beholder «{REDACTED}»")
+    assert tombstone.counts["observation_texts_redacted"] == 3
