@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cases.models import GuideQuestion, Instrument, Membership, User
@@ -199,16 +200,23 @@ def observation_notes_text(notes: list[ObservationNote]) -> str:
 def observation_notes_to_source(*, session: Session, actor: User, observer: User) -> Source:
     """Make one observer's typed notes of the meeting a field-notes source that can be coded.
 
-    The text is fixed from then on (offsets are a contract); later notes go into a new source.
+    The text is fixed from then on (offsets are a contract); later notes go into a new source. Asking twice
+    without new notes returns the source already made, so a double click makes no duplicate.
     """
     notes = list(session.observation_notes.filter(observer=observer))
     if not notes:
         raise ValidationError(_("This observer has no notes from the meeting yet."))
-    title = _("%(code)s field notes (%(observer)s)") % {"code": session.code, "observer": observer.display_name}
+    # The headings are data the chapter quotes from: written in the study's language, not the reader's.
+    with translation.override(session.study.language):
+        text = observation_notes_text(notes)
+        title = _("%(code)s field notes (%(observer)s)") % {"code": session.code, "observer": observer.display_name}
+    made = session.sources.filter(kind=Source.Kind.FIELD_NOTES, observer=observer, is_current=True, text=text).first()
+    if made is not None:
+        return made
     return source_create(
         study=session.study,
         actor=actor,
-        imported=ImportedText(text=observation_notes_text(notes), format=Source.Format.PASTED),
+        imported=ImportedText(text=text, format=Source.Format.PASTED),
         title=title[:200],
         kind=Source.Kind.FIELD_NOTES,
         session=session,

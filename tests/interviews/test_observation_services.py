@@ -189,6 +189,8 @@ def test_the_agenda_is_checked_by_content(study, researcher, media_root):
 
 
 def test_typed_notes_become_a_codable_field_notes_source(study, researcher, co_researcher):
+    study.language = "en"
+    study.save()
     session = SessionFactory(study=study, kind="observation")
     services.observation_note_add(
         session=session, actor=researcher, observer=researcher, note_type="reflection", text="Jeg ble usikker."
@@ -202,6 +204,8 @@ def test_typed_notes_become_a_codable_field_notes_source(study, researcher, co_r
     source = services.observation_notes_to_source(session=session, actor=researcher, observer=researcher)
     assert source.kind == Source.Kind.FIELD_NOTES and source.observer == researcher and source.session == session
     assert source.text == "What was said\n«Det har hjulpet.»\n\nResearcher's reflection\nJeg ble usikker."
+    again = services.observation_notes_to_source(session=session, actor=researcher, observer=researcher)
+    assert again == source and Source.objects.filter(kind=Source.Kind.FIELD_NOTES).count() == 1
 
 
 def test_notes_need_an_observer_of_the_study(study, researcher):
@@ -347,3 +351,15 @@ def test_a_withdrawal_removes_their_quotes_from_observation_texts(study, django_
     assert meeting.checklist_ticks.get().note == REDACTED
     assert (disagreement.first_view, disagreement.resolution) == (REDACTED, f"Vi beholder «{REDACTED}»")
     assert tombstone.counts["observation_texts_redacted"] == 3
+
+
+def test_the_notes_source_is_written_in_the_studys_language(study, researcher):
+    study.language = "nb"
+    study.save()
+    session = SessionFactory(study=study, kind="observation", code="OBS01")
+    services.observation_note_add(
+        session=session, actor=researcher, observer=researcher, note_type="done", text="Deler ut"
+    )
+    source = services.observation_notes_to_source(session=session, actor=researcher, observer=researcher)
+    assert source.text == "Hva som ble gjort\nDeler ut"
+    assert source.title.startswith("OBS01 feltnotater")
