@@ -3,6 +3,8 @@ then two observers' notes of one meeting compared side by side and a disagreemen
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.urls import reverse
 
@@ -15,6 +17,12 @@ from tests.factories import StudyFactory, UserFactory
 from tests.interviews.observation_world import observation_guide, weekly_meetings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _shot(page, name: str) -> None:
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
 
 def test_checklist_over_meetings_then_side_by_side_disagreement(page):
@@ -37,11 +45,13 @@ def test_checklist_over_meetings_then_side_by_side_disagreement(page):
         page.wait_for_selector(".alert-success")
         assert page.is_checked(f"#answer-{deviations.pk}-{'no' if index == 2 else 'yes'}")
     assert ChecklistTick.objects.filter(question=deviations).count() == 4
+    _shot(page, "observation-checklist")
 
     page.goto(reverse("observation_counts", args=[study.pk]))
     row = page.locator(f"tr[data-point='{deviations.pk}']")
     assert row.locator(".phrase").inner_text() == "in all meetings but one"
     assert "4 meetings" in page.inner_text("h2")
+    _shot(page, "observation-counts")
 
     meeting = meetings[0]
     for observer, text in [(student, "EL1 lente seg fram og snakket ivrig."), (colleague, "EL1 virket oppgitt.")]:
@@ -67,5 +77,6 @@ def test_checklist_over_meetings_then_side_by_side_disagreement(page):
     page.locator(".disagreement-table").get_by_role("button", name="Save").click()
     page.wait_for_selector(".alert-success")
     assert "oppgitt om tidsbruk" in page.inner_text(".disagreement-table")
+    _shot(page, "observation-side-by-side")
     disagreement = FieldNoteDisagreement.objects.get()
     assert (disagreement.first_view, disagreement.second_view) == ("Ivrig", "Oppgitt")
