@@ -363,3 +363,28 @@ def test_the_notes_source_is_written_in_the_studys_language(study, researcher):
     source = services.observation_notes_to_source(session=session, actor=researcher, observer=researcher)
     assert source.text == "Hva som ble gjort\nDeler ut"
     assert source.title.startswith("OBS01 feltnotater")
+
+
+def test_being_observed_needs_consent_that_covers_observation(study, researcher):
+    from cases.models import Study
+    from interviews.services.fieldwork import attendance_set
+    from tests.factories import ConsentRecordFactory
+
+    meeting = SessionFactory(study=study, kind="observation")
+    interview = SessionFactory(study=study)
+    informant = InformantFactory(study=study, code="EL1")
+    ConsentRecordFactory(informant=informant, covers_observation=False)
+    _row, warning = attendance_set(session=meeting, informant=informant, actor=researcher, status="came")
+    assert warning == "EL1's consent does not cover observation."
+    assert attendance_set(session=interview, informant=informant, actor=researcher, status="came")[1] is None
+    Study.objects.filter(pk=study.pk).update(consent_gate=Study.Gate.BLOCK)
+    meeting.refresh_from_db()
+    meeting.study.refresh_from_db()
+    other = InformantFactory(study=study, code="EL2")
+    ConsentRecordFactory(informant=other, covers_observation=False)
+    with pytest.raises(ValidationError, match="does not cover observation"):
+        attendance_set(session=meeting, informant=other, actor=researcher, status="came")
+    assert not meeting.attendances.filter(informant=other).exists()
+    covered = InformantFactory(study=study, code="EL3")
+    ConsentRecordFactory(informant=covered, covers_observation=True)
+    assert attendance_set(session=meeting, informant=covered, actor=researcher, status="came")[1] is None
