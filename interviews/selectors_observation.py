@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -76,11 +77,15 @@ def observation_meetings(study: Study) -> list[Session]:
     )
 
 
-def checklist_counts(study: Study) -> list[GuideCounts]:
+def checklist_counts(study: Study, *, language: str | None = None) -> list[GuideCounts]:
     """Per observation guide version, each point's yes / no / not applicable counts over the held meetings.
 
-    Three queries however many meetings and points there are.
+    Three queries however many meetings and points there are. ``phrase`` is in the
+    active language, or in ``language`` when given (a chapter passes the study's).
     """
+    if language is not None:
+        with translation.override(language):
+            return checklist_counts(study)
     meetings = observation_meetings(study)
     meetings_per_version = Counter(meeting.guide_version_id for meeting in meetings)
     if not meetings:

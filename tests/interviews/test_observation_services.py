@@ -292,6 +292,14 @@ def test_counts_need_few_queries_however_many_meetings(study, researcher, django
     assert Instrument.objects.filter(study=study).count() == 1
 
 
+def test_the_chapter_gets_the_counts_in_the_studys_language(study, world):
+    (guide,) = checklist_counts(study, language=study.language)
+    row = next(point for point in guide.points if point.question_id == world.asked_for_deviations.pk)
+    assert row.phrase == "i alle møter bortsett fra ett"
+    english = next(p for p in checklist_counts(study)[0].points if p.question_id == world.asked_for_deviations.pk)
+    assert english.phrase == "in all meetings but one"
+
+
 def test_counts_read_in_bokmal():
     from django.utils import translation
 
