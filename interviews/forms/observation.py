@@ -15,7 +15,15 @@ class OtherAttendeeForm(forms.ModelForm):
 
 
 class AgendaForm(forms.Form):
-    agenda = forms.FileField(label=_("Agenda (PDF, Word or OpenDocument)"))
+    agenda = forms.FileField(label=_("Agenda (PDF, Word or OpenDocument)"), required=False)
+    text = forms.CharField(
+        label=_("The agenda's text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Paste it to code and quote the agenda like the notes; it becomes a document source of this session."
+        ),
+    )
 
 
 class ObservationNoteForm(forms.Form):

@@ -20,7 +20,7 @@ from cases.services.audit import audit_record
 from cases.services.files import stored_file_check, stored_file_create, uploads_discarded_on_failure
 from cases.services.records import record_create, record_delete, record_update
 from cases.services.reidentification import WarningKind, reidentification_warnings
-from interviews.importers import ImportedText
+from interviews.importers import ImportedText, normalise_text
 from interviews.models import ChecklistTick, FieldNoteDisagreement, ObservationNote, OtherAttendee, Session, Source
 
 from .sources import source_create
@@ -68,22 +68,45 @@ def other_attendee_remove(*, attendee: OtherAttendee, actor: User) -> None:
 # Agenda --------------------------------------------------------------------------------------------------------------
 
 
-def session_agenda_attach(*, session: Session, actor: User, upload: UploadedFile) -> Session:
-    """Attach the meeting's agenda (PDF, Word or OpenDocument, checked by content); a new one replaces the old link."""
-    stored_file_check(upload, allowed=AGENDA_TYPES)
+def session_agenda_attach(
+    *, session: Session, actor: User, upload: UploadedFile | None = None, text: str = ""
+) -> Source | None:
+    """Attach the meeting's agenda: the file (PDF, Word or OpenDocument, checked by content), its text, or both.
+
+    The file replaces the session's earlier agenda link. The text becomes a source of
+    kind document linked to the session, so the agenda can be coded and quoted (study-002
+    quotes one as a block quote); it is returned.
+    """
+    if upload is None and not text.strip():
+        raise ValidationError(_("Attach the agenda file or paste its text."))
+    if upload is not None:
+        stored_file_check(upload, allowed=AGENDA_TYPES)
+    source = None
     with uploads_discarded_on_failure(), transaction.atomic():
-        stored = stored_file_create(study=session.study, actor=actor, upload=upload, allowed=AGENDA_TYPES)
-        session.agenda = stored
-        session.save(update_fields=["agenda"])
-        audit_record(
-            study=session.study,
-            actor=actor,
-            action="session.agenda_attached",
-            target=session,
-            label=session.code,
-            file_id=stored.pk,
-        )
-    return session
+        if upload is not None:
+            stored = stored_file_create(study=session.study, actor=actor, upload=upload, allowed=AGENDA_TYPES)
+            session.agenda = stored
+            session.save(update_fields=["agenda"])
+            audit_record(
+                study=session.study,
+                actor=actor,
+                action="session.agenda_attached",
+                target=session,
+                label=session.code,
+                file_id=stored.pk,
+            )
+        if text.strip():
+            with translation.override(session.study.language):
+                title = _("Agenda %(code)s") % {"code": session.code}
+            source = source_create(
+                study=session.study,
+                actor=actor,
+                imported=ImportedText(text=normalise_text(text), format=Source.Format.PASTED),
+                title=title,
+                kind=Source.Kind.DOCUMENT,
+                session=session,
+            )
+    return source
 
 
 # Checklist -----------------------------------------------------------------------------------------------------------

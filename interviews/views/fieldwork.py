@@ -16,7 +16,7 @@ from cases.permissions import Action, get_object_in_study
 from cases.views.base import add_service_errors, study_view
 from interviews import selectors
 from interviews.forms.fieldwork import AttendanceFormSet, RecordingForm, SessionFilterForm, SessionForm
-from interviews.models import Attendance, Recording, Session
+from interviews.models import Attendance, Recording, Session, Source
 from interviews.services import fieldwork as services
 
 
@@ -64,6 +64,7 @@ def session_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "recordings": session.recordings.all(),
             # Read only by the observation block of the page, so other kinds of session cost no query.
             "other_attendees": session.other_attendees.all(),
+            "agenda_sources": session.sources.filter(kind=Source.Kind.DOCUMENT, is_current=True).only("pk", "title"),
         },
     )
 

@@ -82,10 +82,12 @@ def other_attendee_remove(request: HttpRequest, study: Study, pk: int) -> HttpRe
 @study_view(Action.EDIT)
 def session_agenda(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     session = _load_session(study, pk)
-    form = AgendaForm(request.POST or None, request.FILES or None)
+    form = AgendaForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_agenda_attach(session=session, actor=request.user, upload=form.cleaned_data["agenda"])
+            services.session_agenda_attach(
+                session=session, actor=request.user, upload=form.cleaned_data["agenda"], text=form.cleaned_data["text"]
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:

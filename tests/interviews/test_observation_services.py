@@ -186,6 +186,12 @@ def test_the_agenda_is_checked_by_content(study, researcher, media_root):
         services.session_agenda_attach(session=session, actor=researcher, upload=fake)
     assert StoredFile.objects.count() == 1
     assert len(files_under(media_root)) == 1
+    with pytest.raises(ValidationError, match="paste its text"):
+        services.session_agenda_attach(session=session, actor=researcher, text="  ")
+    source = services.session_agenda_attach(
+        session=session, actor=researcher, text="Som tidlegare avtalt vil vi ta ein grundig gjennomgang av avvik"
+    )
+    assert (source.kind, source.session, source.title) == (Source.Kind.DOCUMENT, session, f"Saksliste {session.code}")
 
 
 def test_typed_notes_become_a_codable_field_notes_source(study, researcher, co_researcher):

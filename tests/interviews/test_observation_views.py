@@ -123,8 +123,9 @@ def test_observation_session_page_queries_do_not_grow(
     session = SessionFactory(study=study, kind="observation")
     for index in range(attendees):
         OtherAttendee.objects.create(session=session, role=f"Rolle {index}")
-    # session, user, membership+study, the session with its relations, observers, attendance, recordings, others
-    with django_assert_num_queries(8):
+    # session, user, membership+study, the session with its relations, observers, attendance, recordings, others,
+    # the agenda's text sources
+    with django_assert_num_queries(9):
         response = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
     assert response.content.decode().count("data-attendee=") == attendees
 
@@ -154,6 +155,12 @@ def test_agenda_upload_is_checked_by_content(researcher_client, study, media_roo
     session.refresh_from_db()
     page = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk])).content.decode()
     assert reverse("file_download", args=[study.pk, session.agenda_id]) in page
+    response = researcher_client.post(url, {"text": "Saksliste\r\n• Gjennomgang av rapporterte avvik"})
+    source = Source.objects.get(kind=Source.Kind.DOCUMENT, session=session)
+    assert source.text == "Saksliste\n• Gjennomgang av rapporterte avvik"
+    page = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk])).content.decode()
+    assert reverse("coding_view", args=[study.pk, source.pk]) in page
+    assert researcher_client.post(url, {}).status_code == 400
 
 
 def test_typed_notes_and_the_codable_source(researcher_client, study, researcher, co_researcher):
