@@ -128,7 +128,7 @@ def checklist_points(session: Session) -> list[GuideQuestion]:
         return []
     return list(
         GuideQuestion.objects.filter(theme__version=version)
-        .select_related("theme")
+        .select_related("theme__version__instrument")
         .order_by("theme__position", "theme_id", "position", "id")
     )
 
