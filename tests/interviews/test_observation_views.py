@@ -255,3 +255,17 @@ def test_meetings_count_over_weeks(study, researcher):
     world = build_observation_world(study, researcher, meetings=3)
     weekly_meetings(study, world.guide.version, 2, first_code=10)
     assert study.sessions.filter(kind="observation").count() == 5
+
+
+def test_observation_and_questionnaire_pages_speak_bokmal(researcher_client, study, researcher):
+    from cases.services.questionnaires import questionnaire_create
+
+    world = build_observation_world(study, researcher, meetings=3)
+    researcher_client.post(reverse("set_language"), {"language": "nb", "next": "/"})
+    counts = researcher_client.get(reverse("observation_counts", args=[study.pk])).content.decode()
+    assert "Opptelling på tvers av observerte møter" in counts and "i alle møter bortsett fra ett" in counts
+    checklist = reverse("observation_checklist", args=[study.pk, world.sessions[0].pk])
+    assert "Lagre sjekklisten" in researcher_client.get(checklist).content.decode()
+    version = questionnaire_create(study=study, actor=researcher, title="Evaluering").versions.get()
+    page = researcher_client.get(reverse("questionnaire_version", args=[study.pk, version.pk])).content.decode()
+    assert "Legg til del" in page
