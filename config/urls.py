@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("interviews.urls_review")),
     path("", include("interviews.urls_signoff")),
     path("", include("interviews.urls_exchange")),
+    path("", include("interviews.urls_observation")),
 ]

@@ -20,7 +20,7 @@ class SessionAdmin(admin.ModelAdmin):
     list_display = ["code", "study", "kind", "status", "date", "mode"]
     list_filter = ["kind", "status", "mode"]
     search_fields = ["code", "title"]
-    raw_id_fields = ["study", "site", "moderator", "guide_version"]
+    raw_id_fields = ["study", "site", "moderator", "guide_version", "agenda"]
     filter_horizontal = ["observers"]
     inlines = [AttendanceInline, RecordingInline]
 
@@ -165,3 +165,30 @@ class CodebookSnapshotAdmin(admin.ModelAdmin):
     list_display = ["study", "version", "approved_by", "approved_at"]
     raw_id_fields = ["study", "batch", "approved_by"]
     readonly_fields = ["codes"]
+
+
+@admin.register(models.OtherAttendee)
+class OtherAttendeeAdmin(admin.ModelAdmin):
+    list_display = ["session", "kind", "role", "count"]
+    list_filter = ["kind"]
+    raw_id_fields = ["session"]
+
+
+@admin.register(models.ChecklistTick)
+class ChecklistTickAdmin(admin.ModelAdmin):
+    list_display = ["session", "question", "answer"]
+    list_filter = ["answer"]
+    raw_id_fields = ["session", "question", "ticked_by"]
+
+
+@admin.register(models.ObservationNote)
+class ObservationNoteAdmin(admin.ModelAdmin):
+    list_display = ["session", "observer", "note_type", "created_at"]
+    list_filter = ["note_type"]
+    raw_id_fields = ["session", "observer"]
+
+
+@admin.register(models.FieldNoteDisagreement)
+class FieldNoteDisagreementAdmin(admin.ModelAdmin):
+    list_display = ["session", "topic", "created_at"]
+    raw_id_fields = ["session", "first_source", "second_source", "created_by"]

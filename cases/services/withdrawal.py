@@ -380,6 +380,26 @@ def _redact_texts(plan: WithdrawalPlan, counts: dict[str, int]) -> None:
         session.reflexive_memo = _redact(session.reflexive_memo, quotes)
     Session.objects.bulk_update(sessions, ["reflexive_memo"])
     counts["session_memos_redacted"] = len(sessions)
+    counts["observation_texts_redacted"] = _redact_observation_texts(study_id, quotes)
+
+
+def _redact_observation_texts(study_id: int, quotes: list[str]) -> int:
+    """Quotes written into observed meetings' typed notes, checklist notes and recorded disagreements."""
+    from interviews.models import ChecklistTick, FieldNoteDisagreement, ObservationNote
+
+    changed = 0
+    for model, fields in (
+        (ObservationNote, ("text",)),
+        (ChecklistTick, ("note",)),
+        (FieldNoteDisagreement, ("topic", "first_view", "second_view", "resolution")),
+    ):
+        rows = list(model.objects.filter(session__study_id=study_id).filter(_quoting(quotes, *fields)))
+        for row in rows:
+            for name in fields:
+                setattr(row, name, _redact(getattr(row, name), quotes))
+        model.objects.bulk_update(rows, list(fields))
+        changed += len(rows)
+    return changed
 
 
 def _delete_excerpts(plan: WithdrawalPlan) -> int:

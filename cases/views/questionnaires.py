@@ -415,7 +415,9 @@ def questionnaire_entry(request: HttpRequest, study: Study, pk: int) -> HttpResp
     if not questionnaire.anonymous:
         informants = list(Informant.objects.filter(study=study).order_by("code").only("pk", "code"))
         sessions = list(study.sessions.order_by("date", "code").only("pk", "code", "title", "date"))
-    chosen = {"informant": request.POST.get("informant", ""), "session": request.POST.get("session", "")}
+    # A link from a session page preselects the session (and the informant, if only one came).
+    given = request.POST if request.method == "POST" else request.GET
+    chosen = {"informant": given.get("informant", ""), "session": given.get("session", "")}
     note = request.POST.get("data_quality_note", "")
     if request.method == "POST":
         answers = _answers_from_post(request.POST, items)
@@ -435,7 +437,9 @@ def questionnaire_entry(request: HttpRequest, study: Study, pk: int) -> HttpResp
         else:
             count = version.responses.count()
             messages.success(request, _("Form saved (%(count)d entered). Type in the next one.") % {"count": count})
-            return redirect("questionnaire_entry", study.pk, version.pk)
+            next_form = reverse("questionnaire_entry", args=[study.pk, version.pk])
+            # Answers given in one group session are typed one informant after the other: keep the session.
+            return redirect(f"{next_form}?session={session.pk}" if session else next_form)
     return render(
         request,
         "cases/questionnaires/entry.html",

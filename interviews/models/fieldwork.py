@@ -4,7 +4,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Informant, InstrumentVersion, Site, Study
+from cases.models import Informant, InstrumentVersion, Site, StoredFile, Study
 
 
 class Session(models.Model):
@@ -75,6 +75,9 @@ class Session(models.Model):
         verbose_name=_("guide version used"),
     )
     reflexive_memo = models.TextField(_("reflexive memo"), blank=True)
+    agenda = models.ForeignKey(
+        StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("agenda")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,6 +20,7 @@ class Source(models.Model):
         TRANSCRIPT = "transcript", _("Verbatim transcript")
         LISTENING_NOTES = "listening_notes", _("Listening notes")
         FIELD_NOTES = "field_notes", _("Field notes")
+        RECONCILED_NOTES = "reconciled_notes", _("Reconciled field notes")
         CONDENSED_TABLE = "condensed_table", _("Condensed-meaning table")
         QUESTIONNAIRE = "questionnaire", _("Questionnaire free-text answers")
         DOCUMENT = "document", _("Other document")

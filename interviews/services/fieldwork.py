@@ -77,6 +77,16 @@ def _problem_of(informant: Informant, state: str) -> str | None:
     return None
 
 
+def _scope_problem(informant: Informant, session: Session) -> str | None:
+    """Being observed needs consent that covers observation; an interview's consent does not."""
+    if session.kind != Session.Kind.OBSERVATION:
+        return None
+    current = informant.consents.order_by("-recorded_at", "-id").first()
+    if current is not None and not current.covers_observation:
+        return _("%(code)s's consent does not cover observation.") % {"code": informant.code}
+    return None
+
+
 def attendance_set(
     *,
     session: Session,
@@ -95,7 +105,7 @@ def attendance_set(
     warning = None
     if status in (Attendance.Status.CAME, Attendance.Status.SUBSTITUTE):
         state = _consent_state(informant)
-        problem = _problem_of(informant, state)
+        problem = _problem_of(informant, state) or _scope_problem(informant, session)
         if problem:
             withdrawn = state == ConsentRecord.State.WITHDRAWN
             if withdrawn or session.study.consent_gate == Study.Gate.BLOCK:

@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cases.models import Study
+from cases.models import Questionnaire, QuestionnaireVersion, Study
 from cases.permissions import Action, get_object_in_study
 from cases.views.base import add_service_errors, study_view
 from interviews import selectors
 from interviews import selectors_comments as comment_threads
 from interviews.forms.fieldwork import AttendanceFormSet, RecordingForm, SessionFilterForm, SessionForm
-from interviews.models import Recording, Session
+from interviews.models import Attendance, Recording, Session, Source
 from interviews.services import fieldwork as services
 
 
@@ -40,13 +40,15 @@ def session_list(request: HttpRequest, study: Study) -> HttpResponse:
 
 def _load_session(study: Study, pk: int) -> Session:
     return get_object_in_study(
-        Session.objects.select_related("study", "site", "moderator", "guide_version__instrument"), study, pk
+        Session.objects.select_related("study", "site", "moderator", "guide_version__instrument", "agenda"), study, pk
     )
 
 
 @study_view()
 def session_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     session = _load_session(study, pk)
+    attendances = list(session.attendances.select_related("informant__group", "informant__site", "substitute_for"))
+    came = [a.informant_id for a in attendances if a.status in (Attendance.Status.CAME, Attendance.Status.SUBSTITUTE)]
     return render(
         request,
         "interviews/session_detail.html",
@@ -54,9 +56,17 @@ def session_detail(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "study": study,
             "session": session,
             "observers": session.observers.all(),
-            "attendances": session.attendances.select_related("informant__group", "informant__site", "substitute_for"),
+            "attendances": attendances,
+            "sole_informant_id": came[0] if len(came) == 1 else None,
+            # Read only for interviews: scale questions asked inside the interview (e.g. "motivation 1–10").
+            "in_interview_versions": QuestionnaireVersion.objects.filter(
+                questionnaire__study=study, questionnaire__mode=Questionnaire.Mode.IN_INTERVIEW
+            ).select_related("questionnaire"),
             "recordings": session.recordings.all(),
             "threads": comment_threads.threads_on(study, session=session),
+            # Read only by the observation block of the page, so other kinds of session cost no query.
+            "other_attendees": session.other_attendees.all(),
+            "agenda_sources": session.sources.filter(kind=Source.Kind.DOCUMENT, is_current=True).only("pk", "title"),
         },
     )
 

@@ -570,7 +570,8 @@ def test_session_detail_query_count_does_not_grow(researcher_client, study, djan
     for _ in range(size):
         AttendanceFactory(session=session)
         Recording.objects.create(session=session, device="iPhone")
-    # session, user, membership+study, the session with its relations, observers, attendance, recordings
-    with django_assert_num_queries(8):
+    # session, user, membership+study, the session with its relations, observers, attendance, recordings,
+    # the questionnaires answered inside interviews, the comment threads
+    with django_assert_num_queries(9):
         response = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
     assert response.content.decode().count("data-recording=") == size

@@ -53,7 +53,10 @@ from cases.services.questionnaires import (
 )
 from interviews.models import (
     CodebookSnapshot,
+    FieldNoteDisagreement,
     Memo,
+    ObservationNote,
+    OtherAttendee,
     Recording,
     ReviewBatch,
     ReviewComment,
@@ -152,6 +155,20 @@ OBJECT_FOR: dict[str, str | None] = {
     "attendance_edit": "session",
     "recording_create": "session",
     "recording_edit": "recording",
+    "other_attendee_add": "session",
+    "other_attendee_remove": "other_attendee",
+    "session_agenda": "session",
+    "observation_checklist": "session",
+    "observation_checklist_save": "session",
+    "observation_notes": "session",
+    "observation_note_add": "session",
+    "observation_notes_to_source": "session",
+    "observation_note_delete": "observation_note",
+    "field_notes_compare": "session",
+    "disagreement_record": "session",
+    "reconciled_notes_create": "session",
+    "disagreement_resolve": "disagreement",
+    "observation_counts": None,
     "report_list": None,
     "report_request": None,
     "report_status": "report",
@@ -318,6 +335,8 @@ def build_world(study: Study) -> SimpleNamespace:
     session = SessionFactory(study=study)
     attendance = AttendanceFactory(session=session, informant=informant)
     recording = Recording.objects.create(session=session, device="iPhone", deletion_due=dt.date(2017, 5, 1))
+    other_attendee = OtherAttendee.objects.create(session=session, role="Prosessveileder")
+    observation_note = ObservationNote.objects.create(session=session, observer=owner, note_type="said", text="Hei")
     report = ReportJob.objects.create(study=study, kind=ReportJob.Kind.METHOD_OVERVIEW, requested_by=owner, language="nb", state="done")
     report.file.save("r.pdf", ContentFile(b"%PDF-1.4"), save=True)
     invitation = Invitation.objects.create(
@@ -341,6 +360,13 @@ def build_world(study: Study) -> SimpleNamespace:
     codebook_snapshot = CodebookSnapshot.objects.create(study=study, version=1, codes=[], approved_by=owner)
     sensitive_term = SensitiveTerm.objects.create(study=study, term="Fyrlykt", kind="project")
     memo = Memo.objects.create(study=study, code=code, title="Om fornyelse", text="Notat", created_by=owner)
+    notes = Source.objects.create(
+        study=study, session=session, kind="field_notes", title="Notater", text="Notat", length=5, created_by=owner
+    )
+    disagreement = FieldNoteDisagreement.objects.create(
+        session=session, topic="Stemning", first_source=source, first_view="a", second_source=notes,
+        second_view="b", created_by=owner,
+    )
     extra = UserFactory()
     membership = Membership.objects.create(study=study, user=extra, role=Membership.Role.CO_RESEARCHER)
     questionnaire = questionnaire_create(study=study, actor=owner, title="Evaluering")
@@ -364,7 +390,8 @@ def build_world(study: Study) -> SimpleNamespace:
         child_code=child_code, excerpt=excerpt, memo=memo, sensitive_term=sensitive_term,
         supervision_meeting=supervision_meeting, supervision_decision=supervision_decision,
         review_batch=review_batch, review_item=review_item, review_comment=review_comment,
-        codebook_snapshot=codebook_snapshot,
+        codebook_snapshot=codebook_snapshot, other_attendee=other_attendee, observation_note=observation_note,
+        disagreement=disagreement,
     )
 
 

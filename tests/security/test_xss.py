@@ -30,6 +30,7 @@ from django.utils.html import escape
 from cases.models import Informant, QuestionnaireItem, ResearchQuestion, Study
 from cases.reporting import method_overview_context
 from cases.services.datasets import RowInput, dataset_create
+from cases.services.instruments import guide_question_add, guide_theme_add, instrument_create
 from cases.services.questionnaires import (
     AnswerInput,
     questionnaire_create,
@@ -42,6 +43,13 @@ from interviews.models import Code, ReviewBatch
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create, excerpt_update_details
 from interviews.services.memos import memo_create
+from interviews.services.observation import (
+    TickInput,
+    checklist_save,
+    disagreement_record,
+    observation_note_add,
+    other_attendee_add,
+)
 from interviews.services.review import review_batch_create, review_comment_add
 from interviews.services.sources import source_create
 from tests.factories import SessionFactory, StudyFactory, UserFactory
@@ -271,6 +279,67 @@ def test_questionnaire_and_dataset_pages_escape_everything(study, researcher, re
     for payloads in batches():
         rolled_back(lambda payloads=payloads: batch_renders(payloads))
     collect_figure("xss_views", "questionnaire builder", "entry screen", "results", "responses", "dataset table")
+
+
+def test_observation_pages_escape_everything(study, researcher, co_researcher, researcher_client, rolled_back):
+    def batch_renders(payloads: list[str]) -> None:
+        short = [payload for payload in payloads if len(payload.strip()) <= 120]
+        instrument = instrument_create(study=study, actor=researcher, kind="observation_guide", title=payloads[0])
+        version = instrument.versions.get()
+        theme = guide_theme_add(version=version, actor=researcher, title=payloads[0])
+        points = [guide_question_add(theme=theme, actor=researcher, text=payload) for payload in payloads]
+        session = SessionFactory(study=study, kind="observation", guide_version=version, title=payloads[0][:200])
+        for payload in short:
+            other_attendee_add(session=session, actor=researcher, kind="other", role=payload)
+        checklist_save(
+            session=session,
+            actor=researcher,
+            ticks=[
+                TickInput(question_id=p.pk, answer="yes", note=payload)
+                for p, payload in zip(points, payloads, strict=True)
+            ],
+        )
+        for payload in payloads:
+            observation_note_add(session=session, actor=researcher, observer=researcher, note_type="said", text=payload)
+        text = normalise_text("\n".join(payloads))
+        notes = [
+            source_create(
+                study=study,
+                actor=observer,
+                imported=ImportedText(text=text, format="txt"),
+                title=payloads[0][:200],
+                kind="field_notes",
+                session=session,
+                observer=observer,
+            )
+            for observer in (researcher, co_researcher)
+        ]
+        for payload in payloads:
+            disagreement_record(
+                session=session,
+                actor=researcher,
+                topic=payload,
+                first_source=notes[0],
+                first_view=payload,
+                second_source=notes[1],
+                second_view=payload,
+                resolution=payload,
+            )
+        pages = {
+            "session page": reverse("session_detail", args=[study.pk, session.pk]),
+            "checklist": reverse("observation_checklist", args=[study.pk, session.pk]),
+            "observation notes": reverse("observation_notes", args=[study.pk, session.pk]),
+            "field notes side by side": reverse("field_notes_compare", args=[study.pk, session.pk]),
+            "observation counts": reverse("observation_counts", args=[study.pk]),
+        }
+        for where, url in pages.items():
+            response = researcher_client.get(url)
+            assert response.status_code == 200
+            assert_safe(response.content.decode(), short if where == "session page" else payloads, where)
+
+    for payloads in batches():
+        rolled_back(lambda payloads=payloads: batch_renders(payloads))
+    collect_figure("xss_views", "checklist", "observation notes", "field notes side by side", "observation counts")
 
 
 def test_admin_changelists_escape_everything(db, rolled_back):
