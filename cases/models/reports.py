@@ -1,4 +1,5 @@
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -8,7 +9,8 @@ from .study import Study
 
 
 def report_path(instance: "ReportJob", filename: str) -> str:
-    return f"reports/{instance.study_id}/{uuid.uuid4().hex}.pdf"
+    suffix = PurePosixPath(filename).suffix if filename.endswith((".pdf", ".docx")) else ".pdf"
+    return f"reports/{instance.study_id}/{uuid.uuid4().hex}{suffix}"
 
 
 class ReportJob(models.Model):
@@ -20,6 +22,8 @@ class ReportJob(models.Model):
 
     class Kind(models.TextChoices):
         METHOD_OVERVIEW = "method_overview", _("Method overview")
+        CHAPTER_PDF = "chapter_pdf", _("Chapter (PDF)")
+        CHAPTER_DOCX = "chapter_docx", _("Chapter (Word)")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -30,6 +34,9 @@ class ReportJob(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="reports")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    chapter = models.ForeignKey(
+        "cases.Chapter", on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     language = models.CharField(max_length=2, choices=Study.Language.choices)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -163,8 +163,22 @@ def report_download(*, job: ReportJob, actor: User) -> File:
     return handle
 
 
+CHAPTER_KINDS = (ReportJob.Kind.CHAPTER_PDF, ReportJob.Kind.CHAPTER_DOCX)
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def report_extension(job: ReportJob) -> str:
+    return ".docx" if job.kind == ReportJob.Kind.CHAPTER_DOCX else ".pdf"
+
+
+def report_content_type(job: ReportJob) -> str:
+    return DOCX_TYPE if job.kind == ReportJob.Kind.CHAPTER_DOCX else "application/pdf"
+
+
 def report_filename(job: ReportJob) -> str:
     finished = timezone.localdate(job.finished_at) if job.finished_at else timezone.localdate()
+    if job.kind in CHAPTER_KINDS:
+        return f"chapter-{job.chapter_id}-{finished.isoformat()}{report_extension(job)}"
     return f"{job.kind.replace('_', '-')}-{finished.isoformat()}.pdf"
 
 
@@ -178,14 +192,19 @@ def report_render(*, job_id: int) -> None:
     if job is None:
         return
     try:
-        with translation.override(job.language):
-            context = build_report_context(job)
-            _progress(job, 40)
-            html = render_to_string(f"reports/{job.kind}.html", context)
-            _progress(job, 60)
-            pdf = render_pdf(html)
-        _progress(job, 90)
-        page_count = len(PdfReader(BytesIO(pdf)).pages)
+        if job.kind in CHAPTER_KINDS:
+            from cases.chapters.render import render_chapter
+
+            pdf, page_count, context = render_chapter(job, lambda percent: _progress(job, percent))
+        else:
+            with translation.override(job.language):
+                context = build_report_context(job)
+                _progress(job, 40)
+                html = render_to_string(f"reports/{job.kind}.html", context)
+                _progress(job, 60)
+                pdf = render_pdf(html)
+            _progress(job, 90)
+            page_count = len(PdfReader(BytesIO(pdf)).pages)
     except Exception as exc:  # noqa: BLE001 - every failure must end in a readable job state
         logger.exception("report %s failed", job.pk)
         ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(
@@ -204,7 +223,7 @@ def report_render(*, job_id: int) -> None:
             current.message = "Consent changed while the report was generated; request it again."
             current.save(update_fields=["state", "finished_at", "message"])
             return
-        current.file.save(f"{current.kind}.pdf", ContentFile(pdf), save=False)
+        current.file.save(f"{current.kind}{report_extension(current)}", ContentFile(pdf), save=False)
         current.state = ReportJob.State.DONE
         current.progress = 100
         current.finished_at = timezone.now()
