@@ -31,7 +31,8 @@ try:
 except ImportError:  # until the counting rule (wip/reliability) is merged: a plain "7 of 12"
 
     def counting_phrase(count: int, total: int, language: str) -> str:
-        return _("%(count)d of %(total)d") % {"count": count, "total": total}
+        with translation.override(language):
+            return _("%(count)d of %(total)d") % {"count": count, "total": total}
 
 
 Block = ChapterBlock.Kind
