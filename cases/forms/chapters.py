@@ -51,6 +51,7 @@ class SectionForm(forms.Form):
     )
     group = forms.ModelChoiceField(label=_("Group"), queryset=None, required=False)
     site = forms.ModelChoiceField(label=_("Site"), queryset=None, required=False)
+    fill_quotes = forms.BooleanField(label=_("Fill with the matching excerpts"), required=False)
 
     def __init__(self, *args, chapter: Chapter, **kwargs):
         super().__init__(*args, **kwargs)

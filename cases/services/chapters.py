@@ -117,9 +117,11 @@ def section_create(
     group_quotes: bool = False,
     group_order: Sequence[int] = (),
     show_count: bool = True,
+    fill_quotes: bool = True,
 ) -> ChapterSection:
     """Before: everything linked belongs to the chapter's study. After: the section is last among its siblings,
-    and, when a feed is chosen, holds a quote for each excerpt the feed matches."""
+    and, when a feed is chosen and ``fill_quotes``, holds a quote for each excerpt the feed matches (a group
+    section whose subsections carry the quotes is made with ``fill_quotes=False``)."""
     study = chapter.study
     if parent is not None and parent.chapter_id != chapter.pk:
         raise ValidationError(_("The parent section is not part of this chapter."))
@@ -166,7 +168,8 @@ def section_create(
         if feed == Feed.GUIDE_QUESTIONS:
             section.guide_questions.set(guide_questions)
         audit_record(study=study, actor=actor, action="chapter.section_created", target=section, label=title)
-        section_fill_quotes(section=section, actor=actor)
+        if fill_quotes:
+            section_fill_quotes(section=section, actor=actor)
     return section
 
 

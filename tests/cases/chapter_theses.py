@@ -227,7 +227,12 @@ def compose_001(w: SimpleNamespace):
     for index, label in enumerate(labels, start=1):
         top = next(e for e in w.data["chapter4_outline"] if e["number"] == f"4.{index}")
         group_section = services.section_create(
-            chapter=chapter, actor=w.owner, title=clean(top["title"]), feed=Feed.GROUP, group=w.groups[label]
+            chapter=chapter,
+            actor=w.owner,
+            title=clean(top["title"]),
+            feed=Feed.GROUP,
+            group=w.groups[label],
+            fill_quotes=False,
         )
         sections[f"4.{index}"] = group_section
         for sub, questions in ((1, ["Q1"]), (2, ["Q2"]), (3, ["Q3", "Q4"])):

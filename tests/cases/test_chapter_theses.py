@@ -116,6 +116,8 @@ def test_thesis_001_per_focus_group_and_merged_questions_with_tables(researcher)
         index = titles.index(next(t for t in titles if t.startswith(f"4.{group}.{question} ")))
         found = text.find(snippet(quote), positions[index])
         assert positions[index] < found < positions[index + 1], (row["id"], titles[index])
+    for number in ("4.1", "4.2", "4.3"):  # a focus group's own heading only narrows; its questions quote
+        assert not next(s for s in doc.sections if s.number == number).quotes
     assert "Tabell 1 oppsummerer hovedpunktene fra fokusgruppe 1" in text
     assert "Undersøke og reflektere over nye problemstillinger" in text  # the researcher's main points
     assert "Forskerens oppsummering" in text  # the cross-group matrix's own column

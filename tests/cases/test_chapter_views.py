@@ -186,3 +186,24 @@ def test_an_unknown_action_is_a_bad_request(chapter, researcher_client, world):
         == 400
     )
     assert researcher_client.post(url("chapter_block_action", world.study.pk, block.pk)).status_code == 400
+
+
+def test_add_a_merged_guide_question_section_through_the_page(chapter, researcher_client, researcher, world):
+    from cases.models import GuideQuestion, GuideTheme, Instrument, InstrumentVersion
+
+    version = InstrumentVersion.objects.create(
+        instrument=Instrument.objects.create(study=world.study, title="Guide"), label="v1"
+    )
+    theme = GuideTheme.objects.create(version=version, title="Tema")
+    q3 = GuideQuestion.objects.create(theme=theme, label="Q3", text="Hva må på plass?")
+    q4 = GuideQuestion.objects.create(theme=theme, label="Q4", text="Hvordan tilrettelegge?")
+    world.ledelse.guide_questions.set([q3])
+    world.tillit.guide_questions.set([q4])
+    response = researcher_client.post(
+        url("chapter_section_create", world.study.pk, chapter.pk),
+        {"title": "Q3 + Q4", "feed": "guide_questions", "guide_questions": [q3.pk, q4.pk], "fill_quotes": "on"},
+    )
+    assert response.status_code == 302
+    section = chapter.sections.get(title="Q3 + Q4")
+    quoted = set(section.blocks.values_list("excerpt_id", flat=True))
+    assert quoted == {world.e2.pk, world.e5.pk}  # Ledelse (Q3) and Tillit (Q4), each once
