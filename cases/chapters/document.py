@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.consent_policy import Reason, excluded_informants
+from cases.counting import LANGUAGES, count_of_total, counting_phrase
 from cases.models import Attribution, Chapter, ChapterBlock, ChapterSection, GuideQuestion
 from interviews.models import Excerpt
 from interviews.selectors_analysis import code_tree
@@ -26,27 +27,25 @@ from interviews.selectors_analysis import code_tree
 from . import feeds, markup, tables
 from .quoting import BLOCK_QUOTE_WORDS, Speaker, attribution_text, lead_in
 
-try:
-    from cases.counting import counting_phrase
-except ImportError:  # until the counting rule (wip/reliability) is merged: a plain "7 of 12"
-
-    def counting_phrase(count: int, total: int, language: str) -> str:
-        with translation.override(language):
-            return _("%(count)d of %(total)d") % {"count": count, "total": total}
-
-
 Block = ChapterBlock.Kind
 
 
 @dataclass
 class Count:
+    """Distinct informants coded in a section, of those in scope, and the counting words for it."""
+
     informants: int
     total: int
-    phrase: str
+    phrase: str  # "Nesten alle", in the study's language
+    of_total: str  # "Seks av åtte informanter", in the study's language
 
     @property
     def label(self) -> str:
-        return _("%(count)d of %(total)d informants") % {"count": self.informants, "total": self.total}
+        """ "7 of 12 informants" in the reader's language, for the editor."""
+        if not self.total:
+            return ""
+        language = translation.get_language() or "en"
+        return count_of_total(self.informants, self.total, language if language in LANGUAGES else "en")
 
 
 @dataclass
@@ -241,7 +240,11 @@ def _build(chapter: Chapter, *, for_print: bool) -> Document:
         count = _count(section, ancestors, tree, guide_ids, quote_ids, excluded, chapter.language)
         for item in items:
             if item.kind == "text":
-                item.paragraphs = markup.parse(item.block.text, count_phrase=count.phrase if count else "")
+                item.paragraphs = markup.parse(
+                    item.block.text,
+                    count_phrase=count.phrase if count else "",
+                    count_of_total=count.of_total if count else "",
+                )
         result.append(Section(section, number if chapter.numbered else "", depth, count, items))
     for index, entry in enumerate(result):
         entry.first = index == 0
@@ -312,9 +315,15 @@ def _count(
     fed = feeds.feed_excerpts(section, ancestors, tree, guide_ids)
     speaking = feeds.distinct_speakers(fed if fed is not None else quote_excerpt_ids)
     population = set(feeds.population(section, ancestors).values_list("pk", flat=True)) - set(excluded)
-    informants = len(speaking & population)
-    total = len(population)
-    return Count(informants, total, counting_phrase(informants, total, language))
+    informants, total = len(speaking & population), len(population)
+    if total == 0:
+        return Count(0, 0, "", "")
+    return Count(
+        informants,
+        total,
+        counting_phrase(informants, total, language),
+        count_of_total(informants, total, language, spelled=True),
+    )
 
 
 def guide_question_label(question: GuideQuestion) -> str:

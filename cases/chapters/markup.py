@@ -7,7 +7,8 @@ a browser or to Word.
 * a blank line separates paragraphs; a single newline is a space;
 * lines starting ``- `` or ``* `` form a bullet list, ``1. `` a numbered list;
 * ``*text*`` is emphasis, ``**text**`` strong;
-* ``{count}`` is replaced by the section's counting phrase.
+* ``{count}`` is replaced by the section's counting phrase ("Nesten alle"),
+  ``{count_of}`` by the count itself in words ("Seks av åtte informanter").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 INLINE = re.compile(r"\*\*(.+?)\*\*|\*(?!\s)(.+?)(?<!\s)\*")
 COUNT_TOKEN = "{count}"
+COUNT_OF_TOKEN = "{count_of}"
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ def runs(text: str) -> list[Run]:
     return found
 
 
-def parse(text: str, *, count_phrase: str = "") -> list[Paragraph]:
-    text = text.replace("\r\n", "\n").replace(COUNT_TOKEN, count_phrase)
+def parse(text: str, *, count_phrase: str = "", count_of_total: str = "") -> list[Paragraph]:
+    text = text.replace("\r\n", "\n").replace(COUNT_OF_TOKEN, count_of_total).replace(COUNT_TOKEN, count_phrase)
     paragraphs: list[Paragraph] = []
     for chunk in re.split(r"\n\s*\n", text.strip()):
         lines = [line for line in chunk.split("\n") if line.strip()]

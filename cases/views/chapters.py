@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cases.chapters.document import build_document
+from cases.counting import LANGUAGES, describe_rules
 from cases.forms.chapters import (
     ChapterForm,
     ExportForm,
@@ -146,6 +147,7 @@ def chapter_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "settings_form": ChapterForm(instance=chapter),
             "choices": _choices(study),
             "text_help": TextBlockForm.base_fields["text"].help_text,
+            "counting_rules": describe_rules(chapter.language if chapter.language in LANGUAGES else "en"),
         },
     )
 

@@ -211,7 +211,7 @@ def compose_000(w: SimpleNamespace):
     )
     sections = _sections_by_outline(w, chapter)
     services.text_block_create(
-        section=sections["4.2.2"], actor=w.owner, text="{count} av deltakerne beskriver læring i verkstedet:"
+        section=sections["4.2.2"], actor=w.owner, text="{count_of} beskriver læring i verkstedet:"
     )
     return chapter, sections
 
@@ -287,7 +287,9 @@ def compose_002(w: SimpleNamespace):
             sections[title] = services.section_create(
                 chapter=chapter, actor=w.owner, title=title, parent=top, feed=Feed.CODE, code=w.section_codes[title]
             )
-            services.text_block_create(section=sections[title], actor=w.owner, text="Oppsummert: {count} av lederne.")
+            services.text_block_create(
+                section=sections[title], actor=w.owner, text="{count} av lederne uttrykker dette."
+            )
     return chapter, sections
 
 

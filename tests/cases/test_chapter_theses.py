@@ -92,7 +92,8 @@ def test_thesis_000_by_research_question_with_contents_and_no_attribution(resear
         assert positions[index] < found < (positions[index + 1] if index + 1 < len(positions) else len(text))
     assert "En respondent sa:" not in text and "(Bedrift" not in text
     count = doc.sections[[s.number for s in doc.sections].index("4.2.2")].count
-    assert comparable(f"{count.phrase} av deltakerne beskriver læring") in text
+    assert comparable(f"{count.of_total} beskriver læring") in text
+    assert count.of_total.endswith("informanter") and " av " in count.of_total
     assert_gone(text, gone)
 
 
@@ -143,7 +144,7 @@ def test_thesis_002_finding_headlines_without_numbers_and_generic_lead_ins(resea
     body = text[positions[1] : positions[2]]
     assert body.find("En respondent sa:") < body.find("En annen:") < body.find("En tredje:")
     assert body.find("En respondent sa:") < body.find(snippet(first.quotes[0].text)) < body.find("En annen:")
-    assert comparable(f"Oppsummert: {first.count.phrase} av lederne.") in body
+    assert comparable(f"{first.count.phrase} av lederne uttrykker dette.") in body
     assert first.count.phrase == counting_phrase(first.count.informants, first.count.total, "nb")
     assert_gone(text, gone)
 
