@@ -227,7 +227,8 @@ def _build(chapter: Chapter, *, for_print: bool) -> Document:
             shown_group: object = object()
             labels = dict(study.groups.values_list("pk", "label")) if tail else {}
             for item, group_id in tail:
-                if group_id != shown_group and item.kind == "quote":
+                # A heading per group, unless every quote already carries its group's label.
+                if group_id != shown_group and item.kind == "quote" and mode != Attribution.GROUP:
                     items.append(Item("group", label=labels.get(group_id, _("No group"))))
                     shown_group = group_id
                 items.append(item)

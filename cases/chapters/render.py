@@ -74,11 +74,17 @@ def chapter_docx(document: Document) -> bytes:
                     docx.add_paragraph().add_run(item.label).bold = True
                 elif item.kind == "quote" and item.quote is not None:
                     quote = item.quote
+                    if quote.inline:  # «…» in the running text, the lead-in before it on the same line
+                        paragraph = docx.add_paragraph()
+                        if quote.lead_in:
+                            paragraph.add_run(f"{quote.lead_in} ")
+                        paragraph.add_run(f"«{quote.text}»").italic = True
+                        if quote.attribution:
+                            paragraph.add_run(f" {quote.attribution}")
+                        continue
                     if quote.lead_in:
                         docx.add_paragraph(quote.lead_in)
-                    text = f"«{quote.text}»" if quote.inline else quote.text
-                    if quote.attribution:
-                        text = f"{text} {quote.attribution}"
+                    text = f"{quote.text} {quote.attribution}" if quote.attribution else quote.text
                     docx.add_paragraph(text, style="Quote")
                 elif item.kind == "table" and item.table is not None:
                     table = item.table
