@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cases.chapters.document import build_document
+from cases.consent_policy import hides_excluded
 from cases.counting import LANGUAGES, describe_rules
 from cases.forms.chapters import (
     ChapterForm,
@@ -136,7 +137,12 @@ def _choices(study: Study) -> dict[str, Any]:
 @never_cache
 def chapter_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     chapter = _load_chapter(study, pk)
-    document = build_document(chapter, for_print=False)
+    # A supervisor's views leave out informants without valid consent, as the printed chapter does.
+    document = build_document(chapter, for_print=hides_excluded(request.study_role))
+    groups = list(study.groups.order_by("position", "label").values_list("pk", flat=True))
+    for entry in document.sections:
+        chosen = [int(g) for g in entry.section.group_order]
+        entry.group_slots = [chosen[i] if i < len(chosen) else None for i in range(len(groups))]
     return render(
         request,
         "cases/chapters/chapter_edit.html",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -207,3 +209,26 @@ def test_add_a_merged_guide_question_section_through_the_page(chapter, researche
     section = chapter.sections.get(title="Q3 + Q4")
     quoted = set(section.blocks.values_list("excerpt_id", flat=True))
     assert quoted == {world.e2.pk, world.e5.pk}  # Ledelse (Q3) and Tillit (Q4), each once
+
+
+def test_the_supervisor_does_not_see_quotes_of_informants_without_consent(
+    chapter, supervisor_client, researcher_client, world
+):
+    from cases.services.consent import consent_withdraw
+
+    consent_withdraw(informant=world.tv1, actor=world.study.created_by, withdrawn_on=dt.date(2017, 3, 1))
+    target = url("chapter_edit", world.study.pk, chapter.pk)
+    assert world.e5.text not in supervisor_client.get(target).content.decode()
+    assert world.e5.text in researcher_client.get(target).content.decode()  # struck through, with the reason
+
+
+def test_the_chosen_group_order_is_shown_and_kept(chapter, researcher_client, world):
+    section = chapter.sections.get()
+    researcher_client.post(
+        url("chapter_section_action", world.study.pk, section.pk),
+        {"action": "edit", "title": "Medvirkning", "group_quotes": "on", "group_order": [world.tv.pk, world.ag.pk]},
+    )
+    section.refresh_from_db()
+    assert section.group_quotes and section.group_order == [world.tv.pk, world.ag.pk]
+    page = researcher_client.get(url("chapter_edit", world.study.pk, chapter.pk)).content.decode()
+    assert f'<option value="{world.tv.pk}" selected>' in page
