@@ -11,6 +11,8 @@ end to end through the Celery worker.
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
 
 from cases.chapters.document import build_document, counting_phrase
@@ -179,3 +181,21 @@ def test_thesis_003_employers_first_with_role_labels_and_the_survey_table(resear
     assert first.attribution in after
     assert "Innhold i jobben" in text and "Norge" in text  # the survey table
     assert_gone(text, gone)
+
+
+def test_thesis_002_as_docx_keeps_headings_without_numbers_and_lead_ins_on_the_quote_line(researcher):
+    from docx import Document
+
+    from cases.chapters.render import chapter_docx
+
+    w = theses.build_thesis(2, researcher)
+    chapter, _sections = theses.compose_002(w)
+    document = Document(BytesIO(chapter_docx(build_document(chapter, for_print=True))))
+    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
+    assert paragraphs[0] == ("Heading 1", "Presentasjon og drøfting av funn")
+    assert ("Heading 2", "Læringens kognitive og innholdsmessige dimensjon") in paragraphs
+    assert (
+        "Heading 3",
+        next(s.section.title for s in build_document(chapter, for_print=True).sections[1:2]),
+    ) in paragraphs
+    assert any(text == "En respondent sa: «programmet er litt vanskelig»" for _style, text in paragraphs)
