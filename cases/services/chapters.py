@@ -54,6 +54,15 @@ def _check_attribution(mode: str, template: str) -> None:
             raise ValidationError({"attribution_template": error.messages}) from None
 
 
+def _audit(obj: ChapterSection | ChapterBlock, actor: User, action: str, **data) -> None:
+    """The audit row of a change to a section (labelled by its heading) or a block (by its kind)."""
+    if isinstance(obj, ChapterSection):
+        audit_record(study=obj.chapter.study, actor=actor, action=action, target=obj, label=obj.title, **data)
+    else:
+        label = obj.get_table_display() if obj.table else obj.get_kind_display()
+        audit_record(study=obj.section.chapter.study, actor=actor, action=action, target=obj, label=label, **data)
+
+
 def chapter_create(*, study: Study, actor: User, title: str, **fields) -> Chapter:
     chapter = Chapter(study=study, title=title, created_by=actor)
     for name, value in fields.items():
@@ -167,7 +176,7 @@ def section_create(
         section.save()
         if feed == Feed.GUIDE_QUESTIONS:
             section.guide_questions.set(guide_questions)
-        audit_record(study=study, actor=actor, action="chapter.section_created", target=section, label=title)
+        _audit(section, actor, "chapter.section_created")
         if fill_quotes:
             section_fill_quotes(section=section, actor=actor)
     return section
@@ -192,7 +201,7 @@ def section_update(*, section: ChapterSection, actor: User, **fields) -> Chapter
     with transaction.atomic():
         section.full_clean()
         section.save()
-        audit_record(study=study, actor=actor, action="chapter.section_updated", target=section, label=section.title)
+        _audit(section, actor, "chapter.section_updated")
     return section
 
 
@@ -222,14 +231,7 @@ def section_fill_quotes(*, section: ChapterSection, actor: User) -> int:
             for i, pk in enumerate(new, start=1)
         )
         if new:
-            audit_record(
-                study=chapter.study,
-                actor=actor,
-                action="chapter.quotes_filled",
-                target=section,
-                label=section.title,
-                quotes=len(new),
-            )
+            _audit(section, actor, "chapter.quotes_filled", quotes=len(new))
     return len(new)
 
 
@@ -255,25 +257,12 @@ def section_move(*, section: ChapterSection, actor: User, direction: str) -> Non
     with transaction.atomic():
         siblings = ChapterSection.objects.select_for_update().filter(chapter=section.chapter, parent=section.parent_id)
         _siblings_move(siblings, section, direction)
-        audit_record(
-            study=section.chapter.study,
-            actor=actor,
-            action="chapter.section_moved",
-            target=section,
-            label=section.title,
-            direction=direction,
-        )
+        _audit(section, actor, "chapter.section_moved", direction=direction)
 
 
 def section_delete(*, section: ChapterSection, actor: User) -> None:
     with transaction.atomic():
-        audit_record(
-            study=section.chapter.study,
-            actor=actor,
-            action="chapter.section_deleted",
-            target=section,
-            label=section.title,
-        )
+        _audit(section, actor, "chapter.section_deleted")
         section.delete()
 
 
@@ -286,13 +275,7 @@ def text_block_create(*, section: ChapterSection, actor: User, text: str) -> Cha
         )
         block.full_clean()
         block.save()
-        audit_record(
-            study=section.chapter.study,
-            actor=actor,
-            action="chapter.block_created",
-            target=block,
-            label=block.get_kind_display(),
-        )
+        _audit(block, actor, "chapter.block_created")
     return block
 
 
@@ -305,13 +288,7 @@ def text_block_update(*, block: ChapterBlock, actor: User, text: str) -> Chapter
         block.text = text
         block.full_clean()
         block.save(update_fields=["text"])
-        audit_record(
-            study=block.section.chapter.study,
-            actor=actor,
-            action="chapter.block_updated",
-            target=block,
-            label=block.get_kind_display(),
-        )
+        _audit(block, actor, "chapter.block_updated")
     return block
 
 
@@ -324,13 +301,7 @@ def quote_add(*, section: ChapterSection, actor: User, excerpt: Excerpt) -> Chap
         block = ChapterBlock.objects.create(
             section=section, kind=ChapterBlock.Kind.QUOTE, excerpt=excerpt, position=_last_position(section) + 1
         )
-        audit_record(
-            study=section.chapter.study,
-            actor=actor,
-            action="chapter.quote_added",
-            target=block,
-            label=block.get_kind_display(),
-        )
+        _audit(block, actor, "chapter.quote_added")
     return block
 
 
@@ -355,14 +326,7 @@ def quote_update(
         fields.append("print_text")
     with transaction.atomic():
         block.save(update_fields=fields)
-        audit_record(
-            study=block.section.chapter.study,
-            actor=actor,
-            action="chapter.quote_updated",
-            target=block,
-            label=block.get_kind_display(),
-            fields=fields,
-        )
+        _audit(block, actor, "chapter.quote_updated", fields=fields)
     return block
 
 
@@ -397,9 +361,7 @@ def table_block_create(
         )
         block.full_clean()
         block.save()
-        audit_record(
-            study=study, actor=actor, action="chapter.block_created", target=block, label=block.get_table_display()
-        )
+        _audit(block, actor, "chapter.block_created")
     return block
 
 
@@ -415,27 +377,14 @@ def table_cells_update(
     with transaction.atomic():
         block.table_cells = {**block.table_cells, **{k: v.strip()[:2000] for k, v in cells.items()}}
         block.save(update_fields=["table_cells"])
-        audit_record(
-            study=block.section.chapter.study,
-            actor=actor,
-            action="chapter.block_updated",
-            target=block,
-            label=block.get_kind_display(),
-        )
+        _audit(block, actor, "chapter.block_updated")
     return block
 
 
 def block_move(*, block: ChapterBlock, actor: User, direction: str) -> None:
     with transaction.atomic():
         _siblings_move(ChapterBlock.objects.select_for_update().filter(section=block.section_id), block, direction)
-        audit_record(
-            study=block.section.chapter.study,
-            actor=actor,
-            action="chapter.block_moved",
-            target=block,
-            label=block.get_kind_display(),
-            direction=direction,
-        )
+        _audit(block, actor, "chapter.block_moved", direction=direction)
 
 
 def block_reorder(*, section: ChapterSection, actor: User, block_ids: Sequence[int]) -> None:
@@ -448,24 +397,12 @@ def block_reorder(*, section: ChapterSection, actor: User, block_ids: Sequence[i
             if blocks[pk].position != position:
                 blocks[pk].position = position
                 blocks[pk].save(update_fields=["position"])
-        audit_record(
-            study=section.chapter.study,
-            actor=actor,
-            action="chapter.blocks_reordered",
-            target=section,
-            label=section.title,
-        )
+        _audit(section, actor, "chapter.blocks_reordered")
 
 
 def block_delete(*, block: ChapterBlock, actor: User) -> None:
     with transaction.atomic():
-        audit_record(
-            study=block.section.chapter.study,
-            actor=actor,
-            action="chapter.block_deleted",
-            target=block,
-            label=block.get_kind_display(),
-        )
+        _audit(block, actor, "chapter.block_deleted")
         block.delete()
 
 
