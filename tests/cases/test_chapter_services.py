@@ -223,3 +223,49 @@ def test_reorder_must_name_exactly_the_sections_blocks(world, chapter, researche
         services.block_reorder(section=section, actor=researcher, block_ids=[ids[0]])
     services.block_reorder(section=section, actor=researcher, block_ids=list(reversed(ids)))
     assert list(section.blocks.order_by("position").values_list("pk", flat=True)) == list(reversed(ids))
+
+
+def test_tables_questionnaire_dataset_informants_and_code_frequency(world, chapter, researcher):
+    from cases.services.datasets import RowInput, dataset_create
+    from cases.services.questionnaires import (
+        AnswerInput,
+        questionnaire_create,
+        questionnaire_item_add,
+        questionnaire_response_create,
+        questionnaire_section_add,
+    )
+
+    questionnaire = questionnaire_create(study=world.study, actor=researcher, title="Evaluering")
+    version = questionnaire.versions.get()
+    part = questionnaire_section_add(version=version, actor=researcher, title="Nytte")
+    item = questionnaire_item_add(
+        section=part, actor=researcher, text="Nyttig?", kind="scale", scale_min=1, scale_max=5
+    )
+    for value in ("4", "5", "3"):
+        questionnaire_response_create(version=version, actor=researcher, answers={item.pk: AnswerInput(value=value)})
+    dataset = dataset_create(
+        study=world.study,
+        actor=researcher,
+        title="10-faktor",
+        columns=["A", "Norge"],
+        rows=[RowInput("Mestring", [4.3, 4.2])],
+    )
+    section = services.section_create(
+        chapter=chapter, actor=researcher, title="T", feed=Feed.CODE, code=world.innovasjon
+    )
+    for table, extra in (
+        ("questionnaire", {"questionnaire_version": version}),
+        ("dataset", {"dataset": dataset}),
+        ("informants", {}),
+        ("code_frequency", {}),
+    ):
+        services.table_block_create(section=section, actor=researcher, table=table, **extra)
+    tables = [item.table for item in build_document(chapter, for_print=True).sections[0].items if item.table]
+    questionnaire_table, dataset_table, informants, frequency = tables
+    assert questionnaire_table.rows[0][:3] == ["Nyttig?", "3", "4.0"]  # item, n, mean
+    assert dataset_table.rows == [["Mestring", "4.3", "4.2"]]
+    assert [row[0] for row in informants.rows] == ["AG1", "AG2", "TV1"]
+    assert frequency.header == ["Kode", "Arbeidsgiver", "Tillitsvalgt", "Totalt"]  # in the study's language
+    assert frequency.rows[0] == ["Innovasjon", "2", "1", "3"]  # AG1, AG2 via Medvirkning…; TV1 via Tillit
+    with pytest.raises(ValidationError):  # a dataset table without a dataset
+        services.table_block_create(section=section, actor=researcher, table="dataset")
