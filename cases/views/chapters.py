@@ -396,7 +396,7 @@ def _warnings(request: HttpRequest, study: Study, document) -> tuple[list, bool]
         actor=request.user,
         action="sensitive_terms.viewed",
         label=_("Re-identification check"),
-        purpose="chapter_export",
+        purpose="chapter_export_gate",
         warnings=len(warnings),
     )
     return warnings, reveal
@@ -422,7 +422,7 @@ def chapter_export(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             form.add_error("acknowledge", error.messages)
         else:
             messages.success(request, _("The chapter is being generated. This page shows its progress."))
-            return redirect("chapter_export", study.pk, chapter.pk)
+            return redirect("chapter_export_gate", study.pk, chapter.pk)
     jobs = ReportJob.objects.filter(chapter=chapter).select_related("requested_by").order_by("-requested_at", "-id")
     return render(
         request,

@@ -43,7 +43,7 @@ def test_editor_preview_and_export_pages_render(chapter, researcher_client, worl
     assert "4.1" in body and world.e1.text in body and "<em>dette</em>" in body
     preview = researcher_client.get(url("chapter_preview", study.pk, chapter.pk)).content.decode()
     assert "4.1" in preview and f"«{world.e1.text}»" in preview
-    export = researcher_client.get(url("chapter_export", study.pk, chapter.pk))
+    export = researcher_client.get(url("chapter_export_gate", study.pk, chapter.pk))
     assert export.status_code == 200
     assert researcher_client.get(url("chapter_list", study.pk)).status_code == 200
 
@@ -52,7 +52,7 @@ def test_supervisor_reads_but_cannot_change_or_export(chapter, supervisor_client
     study = world.study
     assert supervisor_client.get(url("chapter_edit", study.pk, chapter.pk)).status_code == 200
     assert supervisor_client.get(url("chapter_preview", study.pk, chapter.pk)).status_code == 200
-    assert supervisor_client.get(url("chapter_export", study.pk, chapter.pk)).status_code == 403
+    assert supervisor_client.get(url("chapter_export_gate", study.pk, chapter.pk)).status_code == 403
     section = chapter.sections.get()
     response = supervisor_client.post(
         url("chapter_section_action", study.pk, section.pk), {"action": "text", "text": "x"}
@@ -142,10 +142,10 @@ def test_export_needs_the_warnings_acknowledged(chapter, researcher_client, worl
     study = world.study
     world.ag1.role = "rådmann"  # a role only one informant has: a structural warning
     world.ag1.save()
-    response = researcher_client.post(url("chapter_export", study.pk, chapter.pk), {"kind": "chapter_pdf"})
+    response = researcher_client.post(url("chapter_export_gate", study.pk, chapter.pk), {"kind": "chapter_pdf"})
     assert response.status_code == 200 and not ReportJob.objects.exists()
     response = researcher_client.post(
-        url("chapter_export", study.pk, chapter.pk), {"kind": "chapter_pdf", "acknowledge": "on"}
+        url("chapter_export_gate", study.pk, chapter.pk), {"kind": "chapter_pdf", "acknowledge": "on"}
     )
     assert response.status_code == 302
     job = ReportJob.objects.get()

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 def test_thesis_003_chapter_pdf_and_docx_on_the_real_worker(celery_worker, researcher):
     w = theses.build_thesis(3, researcher)
     chapter, _sections = theses.compose_003(w)
-    export = reverse("chapter_export", args=[w.study.pk, chapter.pk])
+    export = reverse("chapter_export_gate", args=[w.study.pk, chapter.pk])
     owner = client_for(researcher)
     response = owner.post(export, {"kind": "chapter_pdf", "acknowledge": "on"})
     assert response.status_code == 302

@@ -163,7 +163,7 @@ OBJECT_FOR: dict[str, str | None] = {
     "chapter_settings": "chapter",
     "chapter_delete": "chapter",
     "chapter_preview": "chapter",
-    "chapter_export": "chapter",
+    "chapter_export_gate": "chapter",
     "chapter_section_create": "chapter",
     "chapter_section_action": "chapter_section",
     "chapter_block_action": "chapter_block",

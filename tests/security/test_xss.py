@@ -322,10 +322,10 @@ def test_chapter_composer_pages_and_pdf_html_escape_everything(study, researcher
         shown_payloads = [p for p in payloads if "*" not in p]  # narrative text turns *x* into emphasis
         for payload in shown_payloads:
             chapter_services.text_block_create(section=section, actor=researcher, text=payload)
-        for name in ("chapter_edit", "chapter_preview", "chapter_export"):
+        for name in ("chapter_edit", "chapter_preview", "chapter_export_gate"):
             response = researcher_client.get(reverse(name, args=[study.pk, chapter.pk]))
             assert response.status_code == 200
-            assert_safe(response.content.decode(), payloads if name != "chapter_export" else payloads[:1], name)
+            assert_safe(response.content.decode(), payloads if name != "chapter_export_gate" else payloads[:1], name)
         html = chapter_html(build_document(chapter, for_print=True))
         assert_safe(html, payloads, "chapter PDF HTML")
 
