@@ -6,94 +6,305 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_questionnaires_and_datasets'),
-        ('interviews', '0006_review'),
+        ("cases", "0004_questionnaires_and_datasets"),
+        ("interviews", "0006_review"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reportjob',
-            name='kind',
-            field=models.CharField(choices=[('method_overview', 'Method overview'), ('chapter_pdf', 'Chapter (PDF)'), ('chapter_docx', 'Chapter (Word)')], max_length=30, verbose_name='kind'),
+            model_name="reportjob",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("method_overview", "Method overview"),
+                    ("chapter_pdf", "Chapter (PDF)"),
+                    ("chapter_docx", "Chapter (Word)"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.CreateModel(
-            name='Chapter',
+            name="Chapter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('number', models.CharField(default='4', help_text='Headings are numbered from it: 4.1, 4.1.1.', max_length=10, verbose_name='chapter number')),
-                ('introduction', models.TextField(blank=True, verbose_name='introduction')),
-                ('attribution', models.CharField(choices=[('none', 'No attribution'), ('lead_in', 'Generic lead-ins (“One respondent said: … Another: …”)'), ('group', 'Group or role label'), ('code', 'Informant code'), ('template', 'Custom template')], default='none', max_length=10, verbose_name='quote attribution')),
-                ('attribution_template', models.CharField(blank=True, help_text='E.g. ({code}, {group}, {session_date}). Fields: code, group, role, site, session, session_date.', max_length=200, verbose_name='attribution template')),
-                ('numbered', models.BooleanField(default=True, verbose_name='numbered headings')),
-                ('table_of_contents', models.BooleanField(default=False, verbose_name='table of contents')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chapters', to='cases.study')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                (
+                    "number",
+                    models.CharField(
+                        default="4",
+                        help_text="Headings are numbered from it: 4.1, 4.1.1.",
+                        max_length=10,
+                        verbose_name="chapter number",
+                    ),
+                ),
+                ("introduction", models.TextField(blank=True, verbose_name="introduction")),
+                (
+                    "attribution",
+                    models.CharField(
+                        choices=[
+                            ("none", "No attribution"),
+                            ("lead_in", "Generic lead-ins (“One respondent said: … Another: …”)"),
+                            ("group", "Group or role label"),
+                            ("code", "Informant code"),
+                            ("template", "Custom template"),
+                        ],
+                        default="none",
+                        max_length=10,
+                        verbose_name="quote attribution",
+                    ),
+                ),
+                (
+                    "attribution_template",
+                    models.CharField(
+                        blank=True,
+                        help_text="E.g. ({code}, {group}, {session_date}). Fields: code, group, role, site, session, session_date.",
+                        max_length=200,
+                        verbose_name="attribution template",
+                    ),
+                ),
+                ("numbered", models.BooleanField(default=True, verbose_name="numbered headings")),
+                ("table_of_contents", models.BooleanField(default=False, verbose_name="table of contents")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chapters", to="cases.study"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chapter',
-                'verbose_name_plural': 'chapters',
-                'ordering': ['study', 'number', 'pk'],
+                "verbose_name": "chapter",
+                "verbose_name_plural": "chapters",
+                "ordering": ["study", "number", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='reportjob',
-            name='chapter',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='cases.chapter'),
+            model_name="reportjob",
+            name="chapter",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reports",
+                to="cases.chapter",
+            ),
         ),
         migrations.CreateModel(
-            name='ChapterSection',
+            name="ChapterSection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('title', models.CharField(max_length=300, verbose_name='heading')),
-                ('feed', models.CharField(choices=[('text', 'Text only'), ('excerpts', 'Hand-picked excerpts'), ('code', 'Code'), ('research_question', 'Research question'), ('guide_questions', 'Interview-guide questions'), ('group', 'Informant group'), ('site', 'Site')], default='text', max_length=20, verbose_name='fed by')),
-                ('include_descendants', models.BooleanField(default=True, verbose_name='include sub-codes')),
-                ('attribution', models.CharField(blank=True, choices=[('none', 'No attribution'), ('lead_in', 'Generic lead-ins (“One respondent said: … Another: …”)'), ('group', 'Group or role label'), ('code', 'Informant code'), ('template', 'Custom template')], help_text='Empty: as the chapter.', max_length=10, verbose_name='quote attribution')),
-                ('attribution_template', models.CharField(blank=True, max_length=200, verbose_name='attribution template')),
-                ('group_quotes', models.BooleanField(default=False, verbose_name='group quotes by informant group')),
-                ('group_order', models.JSONField(blank=True, default=list, verbose_name='order of groups')),
-                ('show_count', models.BooleanField(default=True, verbose_name='show how many informants')),
-                ('chapter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='cases.chapter')),
-                ('code', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='interviews.code', verbose_name='code')),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.informantgroup')),
-                ('guide_questions', models.ManyToManyField(blank=True, related_name='+', to='cases.guidequestion')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='cases.chaptersection')),
-                ('research_question', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.researchquestion')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("title", models.CharField(max_length=300, verbose_name="heading")),
+                (
+                    "feed",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text only"),
+                            ("excerpts", "Hand-picked excerpts"),
+                            ("code", "Code"),
+                            ("research_question", "Research question"),
+                            ("guide_questions", "Interview-guide questions"),
+                            ("group", "Informant group"),
+                            ("site", "Site"),
+                        ],
+                        default="text",
+                        max_length=20,
+                        verbose_name="fed by",
+                    ),
+                ),
+                ("include_descendants", models.BooleanField(default=True, verbose_name="include sub-codes")),
+                (
+                    "attribution",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "No attribution"),
+                            ("lead_in", "Generic lead-ins (“One respondent said: … Another: …”)"),
+                            ("group", "Group or role label"),
+                            ("code", "Informant code"),
+                            ("template", "Custom template"),
+                        ],
+                        help_text="Empty: as the chapter.",
+                        max_length=10,
+                        verbose_name="quote attribution",
+                    ),
+                ),
+                (
+                    "attribution_template",
+                    models.CharField(blank=True, max_length=200, verbose_name="attribution template"),
+                ),
+                ("group_quotes", models.BooleanField(default=False, verbose_name="group quotes by informant group")),
+                ("group_order", models.JSONField(blank=True, default=list, verbose_name="order of groups")),
+                ("show_count", models.BooleanField(default=True, verbose_name="show how many informants")),
+                (
+                    "chapter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sections", to="cases.chapter"
+                    ),
+                ),
+                (
+                    "code",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="interviews.code",
+                        verbose_name="code",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.informantgroup",
+                    ),
+                ),
+                ("guide_questions", models.ManyToManyField(blank=True, related_name="+", to="cases.guidequestion")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="cases.chaptersection",
+                    ),
+                ),
+                (
+                    "research_question",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.researchquestion",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chapter section',
-                'verbose_name_plural': 'chapter sections',
-                'ordering': ['chapter', 'position', 'pk'],
+                "verbose_name": "chapter section",
+                "verbose_name_plural": "chapter sections",
+                "ordering": ["chapter", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ChapterBlock',
+            name="ChapterBlock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('kind', models.CharField(choices=[('text', 'Narrative text'), ('quote', 'Quote'), ('table', 'Table')], max_length=10, verbose_name='kind')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('excluded', models.BooleanField(default=False, verbose_name='left out')),
-                ('print_text', models.TextField(blank=True, help_text='The excerpt with omissions marked “(…)”.', verbose_name='shortened for print')),
-                ('table', models.CharField(blank=True, choices=[('informants', 'Informant overview'), ('group_summary', 'Summary per group (questions × main points)'), ('cross_group', "Cross-group matrix with the researcher's summary"), ('questionnaire', 'Questionnaire results'), ('dataset', 'Secondary dataset'), ('code_frequency', 'Code frequency per group')], max_length=20, verbose_name='table')),
-                ('caption', models.CharField(blank=True, max_length=300, verbose_name='caption')),
-                ('table_cells', models.JSONField(blank=True, default=dict, verbose_name="researcher's cells")),
-                ('dataset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.secondarydataset')),
-                ('excerpt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='chapter_blocks', to='interviews.excerpt')),
-                ('questionnaire_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.questionnaireversion')),
-                ('section', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks', to='cases.chaptersection')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("text", "Narrative text"), ("quote", "Quote"), ("table", "Table")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                ("excluded", models.BooleanField(default=False, verbose_name="left out")),
+                (
+                    "print_text",
+                    models.TextField(
+                        blank=True,
+                        help_text="The excerpt with omissions marked “(…)”.",
+                        verbose_name="shortened for print",
+                    ),
+                ),
+                (
+                    "table",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("informants", "Informant overview"),
+                            ("group_summary", "Summary per group (questions × main points)"),
+                            ("cross_group", "Cross-group matrix with the researcher's summary"),
+                            ("questionnaire", "Questionnaire results"),
+                            ("dataset", "Secondary dataset"),
+                            ("code_frequency", "Code frequency per group"),
+                        ],
+                        max_length=20,
+                        verbose_name="table",
+                    ),
+                ),
+                ("caption", models.CharField(blank=True, max_length=300, verbose_name="caption")),
+                ("table_cells", models.JSONField(blank=True, default=dict, verbose_name="researcher's cells")),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.secondarydataset",
+                    ),
+                ),
+                (
+                    "excerpt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chapter_blocks",
+                        to="interviews.excerpt",
+                    ),
+                ),
+                (
+                    "questionnaire_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.questionnaireversion",
+                    ),
+                ),
+                (
+                    "section",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="blocks", to="cases.chaptersection"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chapter block',
-                'verbose_name_plural': 'chapter blocks',
-                'ordering': ['section', 'position', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind', 'quote'), _negated=True), ('excerpt__isnull', False), _connector='OR'), name='chapter_quote_has_excerpt'), models.UniqueConstraint(condition=models.Q(('kind', 'quote')), fields=('section', 'excerpt'), name='chapter_quote_once_per_section')],
+                "verbose_name": "chapter block",
+                "verbose_name_plural": "chapter blocks",
+                "ordering": ["section", "position", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "quote"), _negated=True), ("excerpt__isnull", False), _connector="OR"
+                        ),
+                        name="chapter_quote_has_excerpt",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "quote")),
+                        fields=("section", "excerpt"),
+                        name="chapter_quote_once_per_section",
+                    ),
+                ],
             },
         ),
     ]
