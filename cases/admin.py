@@ -345,3 +345,23 @@ class SecondaryDatasetAdmin(admin.ModelAdmin):
 class SecondaryDatasetRowAdmin(admin.ModelAdmin):
     list_display = ["label", "dataset", "position", "is_reference"]
     raw_id_fields = ["dataset"]
+
+
+@admin.register(models.Chapter)
+class ChapterAdmin(admin.ModelAdmin):
+    list_display = ["title", "study", "attribution", "numbered", "updated_at"]
+    search_fields = ["title"]
+    raw_id_fields = ["study", "created_by"]
+
+
+@admin.register(models.ChapterSection)
+class ChapterSectionAdmin(admin.ModelAdmin):
+    list_display = ["title", "chapter", "parent", "position", "feed"]
+    raw_id_fields = ["chapter", "parent", "code", "research_question", "group", "site"]
+    filter_horizontal = ["guide_questions"]
+
+
+@admin.register(models.ChapterBlock)
+class ChapterBlockAdmin(admin.ModelAdmin):
+    list_display = ["section", "position", "kind", "table", "excluded"]
+    raw_id_fields = ["section", "excerpt", "questionnaire_version", "dataset"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("cases.urls_instruments")),
     path("", include("cases.urls_questionnaires")),
     path("", include("cases.urls_reports")),
+    path("", include("cases.urls_chapters")),
     path("", include("cases.urls_withdrawal")),
     path("", include("cases.urls_lifecycle")),
     path("", include("interviews.urls")),

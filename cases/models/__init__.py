@@ -1,5 +1,6 @@
 from .approvals import Approval, ApprovalCondition, StoredFile
 from .audit import AuditEvent
+from .chapters import Attribution, Chapter, ChapterBlock, ChapterSection
 from .consent import ConsentRecord, InformationLetter
 from .instruments import GuidePrompt, GuideQuestion, GuideTheme, Instrument, InstrumentVersion
 from .people import (
@@ -31,9 +32,13 @@ from .users import User
 __all__ = [
     "Approval",
     "ApprovalCondition",
+    "Attribution",
     "AttributeDefinition",
     "AttributeValue",
     "AuditEvent",
+    "Chapter",
+    "ChapterBlock",
+    "ChapterSection",
     "ConsentRecord",
     "GuidePrompt",
     "GuideQuestion",

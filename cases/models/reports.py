@@ -19,6 +19,8 @@ class ReportJob(models.Model):
 
     class Kind(models.TextChoices):
         METHOD_OVERVIEW = "method_overview", _("Method overview")
+        CHAPTER_PDF = "chapter_pdf", _("Chapter (PDF)")
+        CHAPTER_DOCX = "chapter_docx", _("Chapter (Word)")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -29,6 +31,9 @@ class ReportJob(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="reports")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    chapter = models.ForeignKey(
+        "cases.Chapter", on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     language = models.CharField(max_length=2, choices=Study.Language.choices)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -53,8 +58,8 @@ class ReportJob(models.Model):
 
     @property
     def file_extension(self) -> str:
-        """The generated file's type: PDF for every kind so far; a kind rendered to DOCX returns "docx"."""
-        return "pdf"
+        """The generated file's type: "docx" for a chapter in Word, "pdf" for every other kind."""
+        return "docx" if self.kind == self.Kind.CHAPTER_DOCX else "pdf"
 
     @property
     def is_active(self) -> bool:

@@ -321,8 +321,22 @@ def report_download(*, job: ReportJob, actor: User) -> File:
     return handle
 
 
+CHAPTER_KINDS = (ReportJob.Kind.CHAPTER_PDF, ReportJob.Kind.CHAPTER_DOCX)
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def report_extension(job: ReportJob) -> str:
+    return f".{job.file_extension}"
+
+
+def report_content_type(job: ReportJob) -> str:
+    return DOCX_TYPE if job.kind == ReportJob.Kind.CHAPTER_DOCX else "application/pdf"
+
+
 def report_filename(job: ReportJob) -> str:
     finished = timezone.localdate(job.finished_at) if job.finished_at else timezone.localdate()
+    if job.kind in CHAPTER_KINDS:
+        return f"chapter-{job.chapter_id}-{finished.isoformat()}.{job.file_extension}"
     return f"{job.kind.replace('_', '-')}-{finished.isoformat()}.{job.file_extension}"
 
 
@@ -355,6 +369,18 @@ def render_html_to_pdf(job: ReportJob) -> Rendered:
 # A kind whose file is made another way (a DOCX chapter, say) maps its kind to a
 # renderer here; it inherits the claim, the lease, the cap and the one-file publication.
 RENDERERS: dict[str, Callable[[ReportJob], Rendered]] = {}
+
+
+def render_chapter_job(job: ReportJob) -> Rendered:
+    """A chapter-4 job: the composer's document, as PDF (WeasyPrint) or DOCX (python-docx)."""
+    from cases.chapters.render import render_chapter
+
+    content, page_count, context = render_chapter(job, lambda percent: _progress(job, percent))
+    return Rendered(content, context.get("informant_ids", []), page_count)
+
+
+RENDERERS[ReportJob.Kind.CHAPTER_PDF] = render_chapter_job
+RENDERERS[ReportJob.Kind.CHAPTER_DOCX] = render_chapter_job
 
 
 def report_render(*, job_id: int) -> None:

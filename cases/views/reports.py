@@ -49,5 +49,8 @@ def report_download(request: HttpRequest, study, pk: int) -> HttpResponse:
         status = 410 if job.state == ReportJob.State.STALE else 404
         return render(request, "cases/reports/report_unavailable.html", {"study": study, "job": job}, status=status)
     return FileResponse(
-        handle, as_attachment=True, filename=services.report_filename(job), content_type="application/pdf"
+        handle,
+        as_attachment=True,
+        filename=services.report_filename(job),
+        content_type=services.report_content_type(job),
     )

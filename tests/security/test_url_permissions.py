@@ -43,6 +43,7 @@ from cases.models import (
     Study,
 )
 from cases.permissions import Action, role_allows
+from cases.services import chapters as chapter_services
 from cases.services.datasets import dataset_create
 from cases.services.questionnaires import (
     AnswerInput,
@@ -173,6 +174,16 @@ OBJECT_FOR: dict[str, str | None] = {
     "report_request": None,
     "report_status": "report",
     "report_download": "report",
+    "chapter_list": None,
+    "chapter_create": None,
+    "chapter_edit": "chapter",
+    "chapter_settings": "chapter",
+    "chapter_delete": "chapter",
+    "chapter_preview": "chapter",
+    "chapter_export_gate": "chapter",
+    "chapter_section_create": "chapter",
+    "chapter_section_action": "chapter_section",
+    "chapter_block_action": "chapter_block",
     "codebook": None,
     "code_create": None,
     "code_edit": "code",
@@ -379,7 +390,13 @@ def build_world(study: Study) -> SimpleNamespace:
         version=questionnaire_version, actor=owner, answers={questionnaire_item.pk: AnswerInput(text="Nyttig")}
     )
     dataset = dataset_create(study=study, actor=owner, title="KS 10-faktor", columns=["A", "Norge"], rows=[])
+    chapter = chapter_services.chapter_create(study=study, actor=owner, title="Funn")
+    chapter_section = chapter_services.section_create(
+        chapter=chapter, actor=owner, title="Fornyelse", feed="code", code=code
+    )
+    chapter_block = chapter_section.blocks.get()
     return SimpleNamespace(
+        chapter=chapter, chapter_section=chapter_section, chapter_block=chapter_block,
         questionnaire=questionnaire, questionnaire_version=questionnaire_version,
         questionnaire_section=questionnaire_section, questionnaire_item=questionnaire_item,
         questionnaire_response=questionnaire_response, dataset=dataset,

@@ -424,3 +424,44 @@ def test_the_checks_catch_an_unescaped_payload():
     page = "<html><body><p>" + PAYLOADS[0] + "</p></body></html>"
     with pytest.raises(AssertionError):
         assert_safe(page, [PAYLOADS[0]], "a page that forgot to escape")
+
+
+def test_chapter_composer_pages_and_pdf_html_escape_everything(study, researcher, researcher_client, rolled_back):
+    """Chapter and section titles, quotes (excerpt text), narrative text, a table caption and a group label."""
+    from cases.chapters.document import build_document
+    from cases.chapters.render import chapter_html
+    from cases.services import chapters as chapter_services
+
+    def batch_renders(payloads: list[str]) -> None:
+        text = normalise_text("".join(f"{LABEL}{payload}\n" for payload in payloads))
+        source = source_create(study=study, actor=researcher, imported=ImportedText(text=text, format="txt"), title="X")
+        code = code_create(study=study, actor=researcher, name="Kode")
+        offset = 0
+        for line in text.split("\n")[: len(payloads)]:
+            start, end = offset + len(LABEL), offset + len(line)
+            offset += len(line) + 1
+            excerpt_create(source=source, actor=researcher, start=start, end=end, text=text[start:end], code_ids=[code.pk])
+        chapter = chapter_services.chapter_create(
+            study=study, actor=researcher, title=payloads[0], introduction=payloads[-1], table_of_contents=True
+        )
+        section = chapter_services.section_create(
+            chapter=chapter, actor=researcher, title=payloads[-1], feed="code", code=code
+        )
+        for payload in payloads:
+            chapter_services.section_create(chapter=chapter, actor=researcher, title=payload, parent=section)
+        chapter_services.table_block_create(
+            section=section, actor=researcher, table="informants", caption=payloads[0][:300]
+        )
+        shown_payloads = [p for p in payloads if "*" not in p]  # narrative text turns *x* into emphasis
+        for payload in shown_payloads:
+            chapter_services.text_block_create(section=section, actor=researcher, text=payload)
+        for name in ("chapter_edit", "chapter_preview", "chapter_export_gate"):
+            response = researcher_client.get(reverse(name, args=[study.pk, chapter.pk]))
+            assert response.status_code == 200
+            assert_safe(response.content.decode(), payloads if name != "chapter_export_gate" else payloads[:1], name)
+        html = chapter_html(build_document(chapter, for_print=True))
+        assert_safe(html, payloads, "chapter PDF HTML")
+
+    for payloads in batches():
+        rolled_back(lambda payloads=payloads: batch_renders(payloads))
+    collect_figure("xss_views", "chapter editor", "chapter preview", "chapter export", "chapter PDF HTML")
