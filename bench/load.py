@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -107,6 +108,24 @@ def acknowledged_missing(url: str, acked: list[list[int]]) -> int:
     return sum(1 for row in acked if tuple(row) not in stored)
 
 
+def collect(users: int, args, load: tuple[float, float], elapsed: float, errors_text: str = "") -> dict:
+    prefix = WORK / f"u{users}"
+    acked_path = WORK / f"acked-{users}.json"
+    rows = {row["Name"]: row for row in csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8"))}
+    acked = json.loads(acked_path.read_text(encoding="utf-8")) if acked_path.exists() else []
+    failures = list(csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")))
+    return {
+        "users": users,
+        "rows": rows,
+        "acked": len(acked),
+        "missing": acknowledged_missing(args.database_url, acked),
+        "load": load,
+        "elapsed": elapsed,
+        "failures": failures,
+        "errors_text": errors_text,
+    }
+
+
 def run_level(users: int, args, env: dict[str, str]) -> dict:
     prefix = WORK / f"u{users}"
     acked_path = WORK / f"acked-{users}.json"
@@ -123,17 +142,7 @@ def run_level(users: int, args, env: dict[str, str]) -> dict:
     elapsed = time.perf_counter() - started
     if not Path(f"{prefix}_stats.csv").exists():
         raise SystemExit(result.stdout[-3000:] + result.stderr[-3000:])
-    rows = {row["Name"]: row for row in csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8"))}
-    acked = json.loads(acked_path.read_text(encoding="utf-8")) if acked_path.exists() else []
-    return {
-        "users": users,
-        "rows": rows,
-        "acked": len(acked),
-        "missing": acknowledged_missing(args.database_url, acked),
-        "load": (load_before, os.getloadavg()[0]),
-        "elapsed": elapsed,
-        "errors_text": result.stderr[-1500:] if int(rows["Aggregated"]["Failure Count"]) else "",
-    }
+    return collect(users, args, (load_before, os.getloadavg()[0]), elapsed, result.stderr[-1500:])
 
 
 def main() -> None:
@@ -145,7 +154,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8391)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--report-only", action="store_true", help="print the last run's figures from var/bench-load")
     args = parser.parse_args()
+    if args.report_only:
+        report([collect(int(users), args, (math.nan, math.nan), math.nan) for users in args.users.split(",")], args)
+        return
     if not LOCUST.exists():
         raise SystemExit(f"{LOCUST} is missing; see the usage at the top of this file.")
 
@@ -191,8 +204,15 @@ def main() -> None:
         results = [run_level(int(users), args, env) for users in args.users.split(",")]
     finally:
         gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(timeout=30)
+        try:
+            gunicorn.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+            gunicorn.wait()
+    report(results, args)
 
+
+def report(results: list[dict], args) -> None:
     print(
         f"\ngunicorn {args.workers} workers × {args.threads} threads (gthread), {args.studies} studies, "
         f"{args.run_time} s per level, locust on the same 2 cores.\n"
@@ -200,7 +220,7 @@ def main() -> None:
     print("| Users | Request | Requests | Req/s | p50 (ms) | p95 (ms) | p99 (ms) | Errors |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for result in results:
-        for name in ("coding view", "apply code", "retrieval", "report list", "request report", "Aggregated"):
+        for name in ("coding view", "apply code", "retrieval", "report list", "request report", "log in", "Aggregated"):
             row = result["rows"].get(name)
             if row is None:
                 continue
@@ -214,8 +234,8 @@ def main() -> None:
             f"{result['users']} users: {result['acked']} excerpts acknowledged, {result['missing']} of them missing "
             f"from the database; load average {result['load'][0]:.2f} before, {result['load'][1]:.2f} after."
         )
-        if result["errors_text"]:
-            print(result["errors_text"])
+        for failure in result["failures"][:5]:
+            print(f"  {failure['Occurrences']} × {failure['Method']} {failure['Name']}: {failure['Error'][:200]}")
 
 
 if __name__ == "__main__":

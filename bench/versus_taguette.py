@@ -49,6 +49,7 @@ OURS_DB = "postgres://postgres@127.0.0.1:5432/thesis_bench9_taguette"
 TAGUETTE_DB = "postgresql://postgres@127.0.0.1:5432/thesis_bench9_taguette_tg"
 TAGUETTE_PYTHON = ROOT / "bench" / ".taguette-venv" / "bin" / "python"
 PASSWORD = "taguette-bench-pass-123"
+LOG = ROOT / "var" / "bench-taguette.log"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -303,18 +304,18 @@ def main() -> None:
         subprocess.Popen(  # noqa: S603 - fixed arguments
             [str(TAGUETTE_PYTHON), str(ROOT / "bench" / "taguette_launcher.py"), str(args.taguette_port), TAGUETTE_DB],
             cwd=ROOT,
-            stdout=subprocess.PIPE,
+            # Into a file: Taguette logs every request, and an unread pipe would fill up and block it.
+            stdout=open(LOG, "w", encoding="utf-8"),  # noqa: SIM115 - closed with the process
             stderr=subprocess.STDOUT,
-            text=True,
         ),  # fmt: skip
     ]
     try:
         token = None
         deadline = time.monotonic() + 60
         while token is None and time.monotonic() < deadline:
-            line = processes[1].stdout.readline()
-            match = re.search(r"token=([0-9a-f]+)", line)
+            match = re.search(r"token=([0-9a-f]+)", LOG.read_text(encoding="utf-8"))
             token = match.group(1) if match else None
+            time.sleep(0.2)
         if token is None:
             raise SystemExit("Taguette printed no login token")
         wait_for(f"http://127.0.0.1:{args.taguette_port}/health")

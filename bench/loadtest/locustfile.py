@@ -84,6 +84,6 @@ class Researcher(HttpUser):
         self.client.post(
             f"/studies/{self.study['id']}/reports/request/",
             {"csrfmiddlewaretoken": match.group(1) if match else ""},
-            headers={"Referer": self.host + "/"},
+            headers={"Referer": self.host + "/", "X-CSRFToken": self.client.cookies.get("csrftoken", "")},
             name="request report",
         )
