@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from cases.demo.analysis import build_codebook, build_transcripts
+from cases.demo.chapter import demo_chapter_build
 from cases.models import (
     Approval,
     AttributeDefinition,
@@ -141,6 +142,22 @@ class DemoResult:
     users: dict[str, User]
 
 
+# Invented names for the demo's key list: plausible enough that the re-identification check has something
+# realistic to look for, and none of them occurs in the thesis's quotes (tests/cases/test_demo.py checks).
+FICTIONAL_NAMES = (
+    "Ingrid Solbakken",
+    "Torbjørn Lienes",
+    "Marit Fjellheim",
+    "Henrik Aasen",
+    "Solveig Brekken",
+    "Eirik Myhrvold",
+    "Randi Sætre",
+    "Knut Hovland",
+    "Liv Engebretsen",
+    "Arne Tofte",
+)
+
+
 @cache
 def demo_data() -> dict[str, Any]:
     return json.loads(DATA_FILE.read_text(encoding="utf-8"))
@@ -224,6 +241,7 @@ def demo_study_build(*, users: dict[str, User]) -> Study:
         _sessions(data, study, owner, informants, full_guide)
         codes = build_codebook(data, study, owner, research_questions)
         build_transcripts(data, study, owner, informants, codes)
+        demo_chapter_build(study=study, owner=owner)
     return study
 
 
@@ -359,8 +377,8 @@ def _informants(data: dict[str, Any], study: Study, owner: User, sites: dict[str
         identity_save(
             informant=informant,
             actor=owner,
-            full_name=f"Fiktiv Person {number}",
-            email=f"fiktiv.person{number}@example.invalid",
+            full_name=FICTIONAL_NAMES[(number - 1) % len(FICTIONAL_NAMES)],
+            email=f"informant{number}@example.invalid",
             organisation=f"Fiktiv arbeidsplass ({site.pseudonym})",
             notes="Demodata: ikke en ekte person.",
         )

@@ -402,6 +402,19 @@ def _warnings(request: HttpRequest, study: Study, document) -> tuple[list, bool]
     return warnings, reveal
 
 
+def _warning_rows(warnings: list, reveal: bool) -> list[dict]:
+    """One row per risk and section, with how often it occurs there, in the order first found."""
+    rows: dict[tuple, dict] = {}
+    for warning in warnings:
+        shown = warning.shown(reveal=reveal)
+        key = (warning.kind, shown.casefold(), warning.key)
+        if key in rows:
+            rows[key]["times"] += 1
+        else:
+            rows[key] = {"warning": warning, "shown": shown, "where": warning.key, "times": 1}
+    return list(rows.values())
+
+
 @study_view(Action.REQUEST_REPORT)
 @never_cache
 def chapter_export(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
@@ -431,7 +444,7 @@ def chapter_export(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "study": study,
             "chapter": chapter,
             "doc": document,
-            "warnings": [{"warning": w, "shown": w.shown(reveal=reveal), "where": w.key} for w in warnings],
+            "warnings": _warning_rows(warnings, reveal),
             "form": form,
             "reports": jobs,
         },

@@ -232,3 +232,16 @@ def test_the_chosen_group_order_is_shown_and_kept(chapter, researcher_client, wo
     assert section.group_quotes and section.group_order == [world.tv.pk, world.ag.pk]
     page = researcher_client.get(url("chapter_edit", world.study.pk, chapter.pk)).content.decode()
     assert f'<option value="{world.tv.pk}" selected>' in page
+
+
+def test_a_risk_found_several_times_in_one_section_is_listed_once_with_its_count(
+    chapter, researcher_client, researcher, world
+):
+    world.ag1.role = "rådmann"
+    world.ag1.save()
+    section = chapter.sections.get()
+    services.text_block_create(section=section, actor=researcher, text="Rådmannen og rådmann.")
+    services.text_block_create(section=section, actor=researcher, text="Igjen: rådmann, Rådmann.")
+    body = researcher_client.get(url("chapter_export_gate", world.study.pk, chapter.pk)).content.decode()
+    assert body.count("(in 4.1)") == 1
+    assert 'data-times="3"' in body

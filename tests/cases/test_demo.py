@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from cases.demo.builder import DATA_FILE, DEMO_PASSWORD, demo_title
+from cases.demo.builder import DATA_FILE, DEMO_PASSWORD, FICTIONAL_NAMES, demo_title
 from cases.models import (
     Approval,
     AuditEvent,
@@ -25,7 +25,7 @@ from cases.models import (
     User,
 )
 from cases.selectors import informants_without_consent, study_overview
-from interviews.models import Attendance, Recording, Session
+from interviews.models import Attendance, Excerpt, Recording, Session
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "domain"
 
@@ -146,7 +146,11 @@ def test_no_real_names_reach_the_database(demo):
     assert [text for text in texts if real_places.search(text)] == []
     assert not User.objects.filter(full_name__icontains="Strømsvåg").exists()
     names = set(IdentityRecord.objects.filter(informant__study=demo).values_list("full_name", flat=True))
-    assert names == {f"Fiktiv Person {n}" for n in range(1, 11)}
+    assert names == set(FICTIONAL_NAMES)
+    # The invented names never occur in what the demo quotes, so the re-identification check stays quiet on them.
+    quoted = " ".join(Excerpt.objects.filter(study=demo).values_list("text", flat=True))
+    parts = [part for name in FICTIONAL_NAMES for part in name.split()]
+    assert [part for part in parts if re.search(rf"(?<!\w){part}(?!\w)", quoted, re.IGNORECASE)] == []
 
 
 def test_interview_guide_has_two_versions_and_questions_linked_to_every_rq(demo):
@@ -223,3 +227,19 @@ def test_a_second_run_resets_a_changed_demo_password(demo, client):
 def test_the_admin_user_reaches_the_django_admin(demo, client):
     assert client.post(reverse("login"), {"username": "admin@demo.no", "password": DEMO_PASSWORD}).status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_the_demo_has_a_chapter_four_by_research_question_with_employers_first(demo):
+    from cases.chapters.document import build_document
+
+    chapter = demo.chapters.get()
+    document = build_document(chapter, for_print=True)
+    titles = [section.section.title for section in document.sections]
+    assert titles == list(demo.research_questions.order_by("position", "pk").values_list("text", flat=True))
+    assert [section.number for section in document.sections] == ["4.1", "4.2", "4.3", "4.4", "4.5"]
+    for section in document.sections:
+        labels = [quote.attribution for quote in section.quotes if quote.printed]
+        assert labels, section.number
+        assert set(labels) <= {"(Arbeidsgiver)", "(Tillitsvalgt)"}, set(labels)
+        # Employers' quotes first, then the union representatives'.
+        assert labels == sorted(labels, key=lambda label: label != "(Arbeidsgiver)")
