@@ -8,7 +8,9 @@ a browser or to Word.
 * lines starting ``- `` or ``* `` form a bullet list, ``1. `` a numbered list;
 * ``*text*`` is emphasis, ``**text**`` strong;
 * ``{count}`` is replaced by the section's counting phrase ("Nesten alle"),
-  ``{count_of}`` by the count itself in words ("Seks av åtte informanter").
+  ``{count_of}`` by the count itself in words ("Seks av åtte informanter");
+  either starts with a capital only where a sentence, paragraph or list item
+  starts ("I alt sa {count_of} ..." gives "I alt sa seks av åtte informanter").
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 INLINE = re.compile(r"\*\*(.+?)\*\*|\*(?!\s)(.+?)(?<!\s)\*")
 COUNT_TOKEN = "{count}"
 COUNT_OF_TOKEN = "{count_of}"
+TOKENS = re.compile(r"\{count_of\}|\{count\}")
+# Where a token starts a sentence: at the start of the text, a paragraph or a list item, or after . ! ? and a
+# space; opening quotes and brackets in between do not count.
+SENTENCE_START = re.compile(r"(?:(?:^|\n)\s*(?:[-*]|\d+[.)])\s+|(?:^|\n\s*\n)\s*|[.!?]\s+)[«“\"(\[]*$")
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,23 @@ def runs(text: str) -> list[Run]:
     return found
 
 
+def fill_tokens(text: str, *, count_phrase: str, count_of_total: str) -> str:
+    """``text`` with its counting tokens replaced, capitalised only at the start of a sentence."""
+    out: list[str] = []
+    position = 0
+    for match in TOKENS.finditer(text):
+        out.append(text[position : match.start()])
+        value = count_of_total if match.group(0) == COUNT_OF_TOKEN else count_phrase
+        if value and not SENTENCE_START.search(text, 0, match.start()):
+            value = value[0].lower() + value[1:]
+        out.append(value)
+        position = match.end()
+    out.append(text[position:])
+    return "".join(out)
+
+
 def parse(text: str, *, count_phrase: str = "", count_of_total: str = "") -> list[Paragraph]:
-    text = text.replace("\r\n", "\n").replace(COUNT_OF_TOKEN, count_of_total).replace(COUNT_TOKEN, count_phrase)
+    text = fill_tokens(text.replace("\r\n", "\n"), count_phrase=count_phrase, count_of_total=count_of_total)
     paragraphs: list[Paragraph] = []
     for chunk in re.split(r"\n\s*\n", text.strip()):
         lines = [line for line in chunk.split("\n") if line.strip()]

@@ -17,7 +17,7 @@ INTRODUCTION = (
     "ordnet etter forskningsspørsmålene. Sitatene fra arbeidsgiverne står først, deretter sitatene "
     "fra de tillitsvalgte."
 )
-SUMMARY = "Oppsummert: {count_of} tok opp dette temaet."
+SUMMARY = "{count} ({count_of}) tok opp dette temaet."
 
 
 def demo_chapter_build(*, study: Study, owner: User) -> Chapter:

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cases.chapters.document import build_document
-from cases.chapters.markup import Paragraph, Run, parse
+from cases.chapters.markup import Paragraph, Run, fill_tokens, parse
 from cases.chapters.quoting import check_shortening, check_template
 from cases.models import Attribution, AuditEvent, ChapterBlock, ChapterSection, ConsentRecord
 from cases.services import chapters as services
@@ -210,8 +210,26 @@ def test_markup_is_text_only():
         Paragraph("p", [[Run("Hei "), Run("du", italic=True), Run(" og "), Run("deg", bold=True)]]),
         Paragraph("ul", [[Run("en")], [Run("to")]]),
         Paragraph("ol", [[Run("a")], [Run("b")]]),
-        Paragraph("p", [[Run("<b>x</b> Et par")]]),
+        Paragraph("p", [[Run("<b>x</b> et par")]]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{count} sa dette.", "Nesten alle sa dette."),
+        ("I alt sa {count_of} det.", "I alt sa seks av åtte informanter det."),
+        ("{count} ({count_of}) tok det opp.", "Nesten alle (seks av åtte informanter) tok det opp."),
+        ("Først dette. {count} sa det.", "Først dette. Nesten alle sa det."),
+        ("Oppsummert: {count} sa det.", "Oppsummert: nesten alle sa det."),
+        ("«{count} sa det»", "«Nesten alle sa det»"),
+        ("En linje\n{count} fortsetter.", "En linje\nnesten alle fortsetter."),
+        ("Avsnitt.\n\n{count} begynner.", "Avsnitt.\n\nNesten alle begynner."),
+        ("Liste:\n- {count} sa det", "Liste:\n- Nesten alle sa det"),
+    ],
+)
+def test_counting_tokens_start_with_a_capital_only_where_a_sentence_starts(text, expected):
+    assert fill_tokens(text, count_phrase="Nesten alle", count_of_total="Seks av åtte informanter") == expected
 
 
 def test_reorder_must_name_exactly_the_sections_blocks(world, chapter, researcher):
