@@ -1,12 +1,14 @@
 """The four shared theses as studies, and chapter 4 composed in each thesis's own shape.
 
-``build_thesis(n, owner)`` writes the study from ``tests/fixtures/domain/study-00n.json``:
-groups and informants (all with consent), one transcript holding every excerpt's
-text, a code per section of the thesis's chapter 4 (so each excerpt is coded to
+``build_thesis(n, owner)`` writes the study from ``tests/fixtures/domain/study-00n.json``
+through the product's services (factories only for users): groups, sites and
+informants (all with consent), one session whose transcript is imported as a file
+with a ``CODE:`` turn per passage, a code per section of the thesis's chapter 4 (so each excerpt is coded to
 the section the thesis printed it in) and, for 001, the interview-guide
 questions with Q3 and Q4 merged as the thesis did. Most excerpts carry no
 speaker in the data; the speaker is taken from the group the thesis names
-(focus group, "(Arbeidsgiver)") and spread over that group's informants.
+(focus group, "(Arbeidsgiver)") and spread over that group's informants, and the
+coding service derives it from the transcript's turns.
 
 The ``compose_00n`` functions build the chapter through the composer's services.
 """
@@ -24,24 +26,34 @@ from types import SimpleNamespace
 
 from pypdf import PdfReader
 
-from cases.models import (
-    Attribution,
-    ChapterBlock,
-    ChapterSection,
-    GuideQuestion,
-    GuideTheme,
-    Instrument,
-    InstrumentVersion,
-)
+from cases.models import Attribution, ChapterBlock, ChapterSection
 from cases.services import chapters as services
+from cases.services.consent import consent_record
 from cases.services.datasets import RowInput, dataset_create
+from cases.services.instruments import guide_question_add, guide_theme_add, instrument_create
+from cases.services.people import group_create, informant_create, site_create
+from cases.services.studies import study_create
+from interviews import importers
+from interviews.importers import ImportedText
+from interviews.models import Code, Session
 from interviews.services.codebook import code_create
-from tests.factories import ConsentRecordFactory, InformantFactory, InformantGroupFactory, StudyFactory
-from tests.interviews.analysis_data import make_excerpt, make_source
+from interviews.services.excerpts import excerpt_create
+from interviews.services.fieldwork import session_create
+from interviews.services.sources import source_create
 
 DOMAIN = Path(__file__).resolve().parents[1] / "fixtures" / "domain"
 Feed = ChapterSection.Feed
 NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\s")
+STUDY_FIELDS = {
+    "problem_statement": "Hva forteller informantene?",
+    "institution": "NTNU",
+    "programme": "Master i organisasjon og ledelse",
+    "year": 2017,
+    "start_date": dt.date(2016, 9, 1),
+    "end_date": dt.date(2017, 5, 1),
+}
+CONSENT_GIVEN_ON = dt.date(2017, 1, 10)
+SESSION_DATE = dt.date(2017, 1, 20)
 
 
 def load(n: int) -> dict:
@@ -83,19 +95,40 @@ def _outline(n: int, data: dict) -> list[dict]:
     return [e for e in entries if e.get("kind", "section") in ("section", "chapter") or n != 2]
 
 
+def _transcript(turns: list[tuple[object, str]]) -> ImportedText:
+    """The transcript as the researcher uploads it: one ``CODE: speech`` line per passage, read by the importer."""
+    lines = "\n".join(f"{speaker.code}: {text}" for speaker, text in turns) + "\n"
+    return importers.read_bytes(lines.encode("utf-8"), filename="transkripsjoner.txt")
+
+
 def build_thesis(n: int, owner) -> SimpleNamespace:
+    """The study of thesis ``n`` written through the product's services, as the researcher would build it.
+
+    Study, groups, sites, informants with their consent, one session, the
+    transcript imported as a file (speaker turns found from the informant codes),
+    the codebook, and the excerpts coded in the coding service, whose speakers
+    are derived from the turns.
+    """
     data = load(n)
     title = clean(data["study"].get("title") or f"Studie {n}")[:300]
-    study = StudyFactory(created_by=owner, title=title, language="nb")
-    w = SimpleNamespace(n=n, data=data, study=study, owner=owner, groups={}, informants={}, by_group={})
-    for position, informant in enumerate(data["informants"]):
+    study = study_create(owner=owner, title=title, language="nb", **STUDY_FIELDS)
+    w = SimpleNamespace(n=n, data=data, study=study, owner=owner, groups={}, sites={}, informants={}, by_group={})
+    for informant in data["informants"]:
         label = _group_label(n, informant)
         if label not in w.groups:
-            w.groups[label] = InformantGroupFactory(study=study, label=label[:100], position=len(w.groups))
-        person = InformantFactory(
-            study=study, code=informant["code"], group=w.groups[label], role=clean(informant.get("role") or "")[:200]
+            w.groups[label] = group_create(study=study, actor=owner, label=label[:100], position=len(w.groups))
+        place = (informant.get("attributes") or {}).get("site")
+        if isinstance(place, str) and place and place not in w.sites:
+            w.sites[place] = site_create(study=study, actor=owner, pseudonym=place[:100])
+        person = informant_create(
+            study=study,
+            actor=owner,
+            code=informant["code"],
+            group=w.groups[label],
+            site=w.sites.get(place) if isinstance(place, str) else None,
+            role=clean(informant.get("role") or "")[:200],
         )
-        ConsentRecordFactory(informant=person)
+        consent_record(informant=person, actor=owner, given_on=CONSENT_GIVEN_ON)
         w.informants[person.code] = person
         w.by_group.setdefault(label, []).append(person)
     everyone = cycle(list(w.informants.values()))
@@ -116,16 +149,13 @@ def build_thesis(n: int, owner) -> SimpleNamespace:
     if n == 1:
         _guide_001(w)
 
-    texts, seen = [], set()
-    for excerpt in data["excerpts"]:
-        text = clean(excerpt["text"])
-        if text and text not in seen and excerpt.get("chapter4_section"):
-            seen.add(text)
-            texts.append((text, excerpt))
-    w.source = make_source(study, owner, "Transkripsjoner", [t for t, _ in texts])
-    w.excerpts = []  # (Excerpt, the data's row)
-    speaker_of: dict = {}
-    for text, row in texts:
+    # Who says what: the passage's speaker from the group the thesis names, else the next informant.
+    passages, seen, speaker_of = [], set(), {}
+    for row in data["excerpts"]:
+        text = clean(row["text"])
+        if not text or text in seen or not row.get("chapter4_section"):
+            continue
+        seen.add(text)
         codes = []
         match = NUMBER.match(row["chapter4_section"])
         if match and match.group(1) in w.section_codes:
@@ -143,18 +173,52 @@ def build_thesis(n: int, owner) -> SimpleNamespace:
         else:
             speaker = next(rotation[label]) if label in rotation else next(everyone)
         speaker_of[row.get("id")] = speaker
-        w.excerpts.append((make_excerpt(w.source, owner, text, codes, [speaker]), row))
+        passages.append((speaker, text, codes, row))
+
+    w.session = session_create(
+        study=study,
+        actor=owner,
+        code="S01",
+        title="Intervjuer",
+        kind=Session.Kind.GROUP_INTERVIEW,
+        status=Session.Status.HELD,
+        date=SESSION_DATE,
+    )
+    w.source = source_create(
+        study=study,
+        actor=owner,
+        imported=_transcript([(speaker, text) for speaker, text, _codes, _row in passages]),
+        title="Transkripsjoner",
+        session=w.session,
+    )
+    known = {code.pk: code for code in Code.objects.filter(study=study)}
+    w.excerpts = []  # (Excerpt, the data's row)
+    position = 0
+    for speaker, text, codes, row in passages:
+        start = w.source.text.index(text, position)
+        position = start + len(text)
+        excerpt = excerpt_create(
+            source=w.source,
+            actor=owner,
+            start=start,
+            end=position,
+            text=text,
+            code_ids=[code.pk for code in codes],
+            known_codes=known,
+        )
+        assert excerpt.speaker_codes == {speaker.pk: speaker.code}, (row.get("id"), excerpt.speaker_codes)
+        w.excerpts.append((excerpt, row))
     return w
 
 
 def _guide_001(w: SimpleNamespace) -> None:
-    instrument = Instrument.objects.create(study=w.study, title="Intervjuguide")
-    version = InstrumentVersion.objects.create(instrument=instrument, label="v1")
+    instrument = instrument_create(study=w.study, actor=w.owner, title="Intervjuguide")
+    version = instrument.versions.get()
     w.guide = {}
     for position, theme in enumerate(w.data["interview_guide"][:4], start=1):
-        guide_theme = GuideTheme.objects.create(version=version, title=clean(theme["theme"])[:300], position=position)
-        w.guide[f"Q{position}"] = GuideQuestion.objects.create(
-            theme=guide_theme, label=f"Q{position}", text=clean(theme["questions"][0]), position=1
+        guide_theme = guide_theme_add(version=version, actor=w.owner, title=clean(theme["theme"])[:300])
+        w.guide[f"Q{position}"] = guide_question_add(
+            theme=guide_theme, actor=w.owner, label=f"Q{position}", text=clean(theme["questions"][0])
         )
     w.question_codes = {
         "Q1 Læringssituasjoner": code_create(

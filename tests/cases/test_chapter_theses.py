@@ -1,12 +1,12 @@
 """Chapter 4 of each of the four shared theses, composed in that thesis's shape and read back from the PDF.
 
-Each test builds the study from its JSON, composes the chapter through the
-services, withdraws one informant whose words the chapter quotes, renders the
-PDF (the same renderer the worker calls) and checks in the text pypdf reads
-back: the headings in order (with or without numbers), quotes under the right
-heading, the attribution as the thesis prints it, and nothing of the withdrawn
-informant. ``test_chapter_pdf_on_the_real_worker`` does the same for one thesis
-end to end through the Celery worker.
+Each test builds the study from its JSON through the services, composes the
+chapter through the services, withdraws one informant whose words the chapter
+quotes, requests the PDF through the export service (queued on commit), waits
+for the real Celery worker to finish the job row and checks in the text pypdf
+reads back from the job's file: the headings in order (with or without
+numbers), quotes under the right heading, the attribution as the thesis prints
+it, and nothing of the withdrawn informant.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from io import BytesIO
 import pytest
 
 from cases.chapters.document import build_document, counting_phrase
-from cases.chapters.render import chapter_pdf
+from cases.models import ReportJob
+from cases.services.chapters import chapter_export_request
 from cases.services.consent import consent_withdraw
 from tests.cases import chapter_theses as theses
 from tests.cases.chapter_theses import WITHDRAWN_ON, comparable, pdf_text
+from tests.cases.test_reports_worker import wait_for_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def snippet(text: str, length: int = 60) -> str:
@@ -59,11 +61,16 @@ def withdraw_a_quoted_informant(w, chapter) -> tuple[object, list[str]]:
     return informant, spoken[code]
 
 
-def render(chapter) -> tuple[str, object]:
-    doc = build_document(chapter, for_print=True)
-    pdf, pages = chapter_pdf(doc)
-    assert pages >= 1
-    return pdf_text(pdf), doc
+def render(chapter, worker) -> tuple[str, object]:
+    """The chapter's PDF as the worker renders it (requested, queued on commit, polled on the job row), read back."""
+    job = chapter_export_request(
+        chapter=chapter, actor=chapter.study.created_by, kind=ReportJob.Kind.CHAPTER_PDF, acknowledged=True, warnings=0
+    )
+    assert wait_for_job(job, worker)[-1] == "done", job.message
+    assert job.page_count >= 1 and job.file.name.endswith(".pdf")
+    with job.file.open("rb") as handle:
+        text = pdf_text(handle.read())
+    return text, build_document(chapter, for_print=True)
 
 
 def assert_gone(text: str, texts: list[str]) -> None:
@@ -71,11 +78,11 @@ def assert_gone(text: str, texts: list[str]) -> None:
         assert snippet(quote) not in text, f"withdrawn informant's words printed: {quote[:80]}"
 
 
-def test_thesis_000_by_research_question_with_contents_and_no_attribution(researcher):
+def test_thesis_000_by_research_question_with_contents_and_no_attribution(celery_worker, researcher):
     w = theses.build_thesis(0, researcher)
     chapter, sections = theses.compose_000(w)
     _informant, gone = withdraw_a_quoted_informant(w, chapter)
-    text, doc = render(chapter)
+    text, doc = render(chapter, celery_worker)
 
     numbered = [f"{s.number} {s.section.title}" for s in doc.sections]
     assert numbered[:3] == [
@@ -99,11 +106,11 @@ def test_thesis_000_by_research_question_with_contents_and_no_attribution(resear
     assert_gone(text, gone)
 
 
-def test_thesis_001_per_focus_group_and_merged_questions_with_tables(researcher):
+def test_thesis_001_per_focus_group_and_merged_questions_with_tables(celery_worker, researcher):
     w = theses.build_thesis(1, researcher)
     chapter, sections, _matrix = theses.compose_001(w)
     _informant, gone = withdraw_a_quoted_informant(w, chapter)
-    text, doc = render(chapter)
+    text, doc = render(chapter, celery_worker)
 
     titles = [f"{s.number} {s.section.title}" for s in doc.sections]
     assert titles[0] == "4.1 Fokusgruppe 1- Tromsø gruppen"
@@ -127,11 +134,11 @@ def test_thesis_001_per_focus_group_and_merged_questions_with_tables(researcher)
     assert_gone(text, gone)
 
 
-def test_thesis_002_finding_headlines_without_numbers_and_generic_lead_ins(researcher):
+def test_thesis_002_finding_headlines_without_numbers_and_generic_lead_ins(celery_worker, researcher):
     w = theses.build_thesis(2, researcher)
     chapter, sections = theses.compose_002(w)
     _informant, gone = withdraw_a_quoted_informant(w, chapter)
-    text, doc = render(chapter)
+    text, doc = render(chapter, celery_worker)
 
     titles = [s.section.title for s in doc.sections]
     assert titles[:2] == [
@@ -151,11 +158,11 @@ def test_thesis_002_finding_headlines_without_numbers_and_generic_lead_ins(resea
     assert_gone(text, gone)
 
 
-def test_thesis_003_employers_first_with_role_labels_and_the_survey_table(researcher):
+def test_thesis_003_employers_first_with_role_labels_and_the_survey_table(celery_worker, researcher):
     w = theses.build_thesis(3, researcher)
     chapter, sections = theses.compose_003(w)
     _informant, gone = withdraw_a_quoted_informant(w, chapter)
-    text, doc = render(chapter)
+    text, doc = render(chapter, celery_worker)
 
     section = next(s for s in doc.sections if s.number == "4.1.1")
     assert section.section.title == "Kjennskap til temaet innovasjon"
