@@ -440,7 +440,9 @@ def test_chapter_composer_pages_and_pdf_html_escape_everything(study, researcher
         for line in text.split("\n")[: len(payloads)]:
             start, end = offset + len(LABEL), offset + len(line)
             offset += len(line) + 1
-            excerpt_create(source=source, actor=researcher, start=start, end=end, text=text[start:end], code_ids=[code.pk])
+            excerpt_create(
+                source=source, actor=researcher, start=start, end=end, text=text[start:end], code_ids=[code.pk]
+            )
         chapter = chapter_services.chapter_create(
             study=study, actor=researcher, title=payloads[0], introduction=payloads[-1], table_of_contents=True
         )
