@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases import consent_policy
@@ -136,8 +136,10 @@ def open_codebook_batch(study: Study) -> ReviewBatch | None:
 
 def codebook_review_submit(*, study: Study, actor: User) -> ReviewBatch:
     """Put the whole codebook up for review: a new batch, submitted at once (created and submitted are audited)."""
+    with translation.override(study.language):  # the title is part of the study's record, in its language
+        title = _("The whole codebook")
     with transaction.atomic():
-        batch = review_batch_create(study=study, actor=actor, title=_("The whole codebook"), kind=Kind.CODEBOOK)
+        batch = review_batch_create(study=study, actor=actor, title=title, kind=Kind.CODEBOOK)
         return review_batch_submit_and_notify(batch=batch, actor=actor)
 
 

@@ -269,3 +269,15 @@ def test_the_codebook_review_speaks_bokmal(study, researcher, supervisor):
     html = client.get(reverse("review_batch", args=[study.pk, batch.pk]), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
     for phrase in ("Din avgjørelse", "Godkjenn og frys kodeboken", "Kommentaren gjelder koden", "Ingen kodebokversjon"):
         assert phrase in html
+
+
+def test_the_versions_page_leads_to_the_open_review_and_the_reviewer_is_mailed(
+    study, researcher, researcher_client, supervisor, supervisor_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    codebook(study, researcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        researcher_client.post(reverse(SUBMIT, args=[study.pk]))
+    batch = ReviewBatch.objects.get()
+    assert [mail.to for mail in mailoutbox] == [[supervisor.email]]
+    page = supervisor_client.get(reverse("codebook_versions", args=[study.pk])).content.decode()
+    assert reverse("review_batch", args=[study.pk, batch.pk]) in page and 'id="codebook-open-review"' in page
