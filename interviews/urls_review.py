@@ -7,6 +7,7 @@ S = "studies/<int:study_id>/review/"
 urlpatterns = [
     path(S, views.review_list, name="review_list"),
     path(S + "new/", views.review_batch_create, name="review_batch_create"),
+    path(S + "codebook/", views.codebook_review_submit, name="codebook_review_submit"),
     path(S + "<int:pk>/", views.review_batch, name="review_batch"),
     path(S + "<int:pk>/submit/", views.review_batch_submit, name="review_batch_submit"),
     path(S + "<int:pk>/close/", views.review_batch_decide, name="review_batch_decide"),

@@ -75,6 +75,13 @@ class ReviewBatchDecideForm(forms.Form):
         choices=[(ReviewBatch.State.APPROVED, ""), (ReviewBatch.State.CHANGES_REQUESTED, "")], required=False
     )
     comment = forms.CharField(max_length=5000, required=False)
+    code = forms.ModelChoiceField(
+        queryset=Code.objects.none(), required=False
+    )  # the whole codebook: what the comment is about
+
+    def __init__(self, *args: Any, study: Study, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].queryset = Code.objects.filter(study=study).only("id", "study_id")
 
 
 class ReviewItemDecideForm(forms.Form):

@@ -91,8 +91,7 @@ def _attribute_variables(project: ParsedProject) -> list[ParsedVariable]:
     return [
         variable
         for variable in project.variables.values()
-        if variable.name not in RESERVED
-        and (variable.name in used_by_cases or variable.name not in used_by_sources)
+        if variable.name not in RESERVED and (variable.name in used_by_cases or variable.name not in used_by_sources)
     ]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases import consent_policy
@@ -24,6 +24,8 @@ from interviews.models import Code, Excerpt, ReviewBatch, ReviewComment, ReviewI
 
 State = ReviewBatch.State
 Decision = ReviewItem.Decision
+Kind = ReviewBatch.Kind
+OPEN_STATES = (State.DRAFT, State.SUBMITTED, State.CHANGES_REQUESTED)
 
 
 def reviewer_roles(study: Study) -> set[str]:
@@ -63,9 +65,12 @@ def review_batch_create(
     Excerpts: the hand-picked ``excerpt_ids``, else all of ``source``'s, else all of ``code``'s.
     A code's definition (``kind=CODE_DEFINITION``): ``code`` alone, with no items — the
     reviewer judges the definition and sees a few example excerpts beside it.
+    The whole codebook (``kind=CODEBOOK``): no code and no items; one open at a time per study.
     Excerpts of informants without valid consent are left out of every batch.
     """
     with transaction.atomic():
+        if kind == Kind.CODEBOOK:
+            _check_codebook_batch_allowed(study, actor)
         if code is not None and code.study_id != study.pk:
             raise ValidationError({"code": _("The code belongs to another study.")})
         if source is not None and source.study_id != study.pk:
@@ -74,7 +79,7 @@ def review_batch_create(
             raise ValidationError({"code": _("Choose the code whose definition is to be reviewed.")})
         excerpts = Excerpt.objects.filter(study=study)
         excerpt_ids = list(excerpt_ids)
-        if kind == ReviewBatch.Kind.CODE_DEFINITION:
+        if kind != ReviewBatch.Kind.EXCERPTS:
             excerpts = excerpts.none()
         elif excerpt_ids:
             excerpts = excerpts.filter(pk__in=excerpt_ids)
@@ -105,6 +110,37 @@ def review_batch_create(
             left_out=batch.left_out,
         )
     return batch
+
+
+def _check_codebook_batch_allowed(study: Study, actor: User) -> None:
+    """Researchers put the codebook up, one open batch at a time; the study row is locked against a double submit."""
+    role = Membership.objects.filter(study=study, user=actor).values_list("role", flat=True).first()
+    if role not in (Membership.Role.OWNER, Membership.Role.CO_RESEARCHER):
+        raise PermissionDenied(_("Only the study's researchers can submit the codebook for review."))
+    Study.objects.select_for_update().filter(pk=study.pk).first()
+    if ReviewBatch.objects.filter(study=study, kind=Kind.CODEBOOK, state__in=OPEN_STATES).exists():
+        raise ValidationError(
+            _(
+                "The codebook is already up for review. Wait for the decision, or resubmit the open batch "
+                "when changes are requested."
+            )
+        )
+    if not Code.objects.filter(study=study).exists():
+        raise ValidationError(_("The codebook has no codes to review yet."))
+
+
+def open_codebook_batch(study: Study) -> ReviewBatch | None:
+    """The study's codebook batch that is not yet approved, if any."""
+    return ReviewBatch.objects.filter(study=study, kind=Kind.CODEBOOK, state__in=OPEN_STATES).first()
+
+
+def codebook_review_submit(*, study: Study, actor: User) -> ReviewBatch:
+    """Put the whole codebook up for review: a new batch, submitted at once (created and submitted are audited)."""
+    with translation.override(study.language):  # the title is part of the study's record, in its language
+        title = _("The whole codebook")
+    with transaction.atomic():
+        batch = review_batch_create(study=study, actor=actor, title=title, kind=Kind.CODEBOOK)
+        return review_batch_submit_and_notify(batch=batch, actor=actor)
 
 
 def review_batch_submit(*, batch: ReviewBatch, actor: User) -> ReviewBatch:
@@ -153,14 +189,23 @@ def review_item_decide(*, item: ReviewItem, reviewer: User, decision: str) -> Re
 
 
 def review_batch_decide(
-    *, batch: ReviewBatch, reviewer: User, decision: str | None = None, comment: str = ""
+    *,
+    batch: ReviewBatch,
+    reviewer: User,
+    decision: str | None = None,
+    comment: str = "",
+    comment_code: Code | None = None,
 ) -> ReviewBatch:
     """Close the round.
 
     A batch of excerpts: approved when every item is approved, changes requested otherwise; every
     item must have a decision first. A code's definition: ``decision`` (approved or
     changes_requested) says it; a requested change needs ``comment``, which opens a thread on the code.
+    The whole codebook: the same, the comment opens a thread on ``comment_code`` (the code it is about);
+    approval freezes the codebook as the next approved version (``interviews.services.signoff``).
     """
+    from interviews.services.signoff import freeze_codebook  # signoff imports this module
+
     with transaction.atomic():
         current = _locked(batch, State.SUBMITTED)
         _check_reviewer(current, reviewer)
@@ -173,17 +218,24 @@ def review_batch_decide(
             state = State.CHANGES_REQUESTED if Decision.CHANGE_REQUESTED in decisions else State.APPROVED
         else:
             if decision not in (State.APPROVED, State.CHANGES_REQUESTED):
+                if current.kind == Kind.CODEBOOK:
+                    raise ValidationError(_("Approve the codebook or request a change."))
                 raise ValidationError(_("Approve the definition or request a change."))
             if decision == State.CHANGES_REQUESTED and not comment.strip():
                 raise ValidationError(_("Say what should change: write a comment."))
             state = decision
         if comment.strip():
-            if current.code is None:
+            code = comment_code if current.kind == Kind.CODEBOOK else current.code
+            if code is None:
+                if current.kind == Kind.CODEBOOK:
+                    raise ValidationError(_("Choose the code your comment is about."))
                 raise ValidationError(_("Comment on one excerpt or one code."))
-            review_comment_add(study=current.study, actor=reviewer, text=comment, code=current.code, batch=current)
+            review_comment_add(study=current.study, actor=reviewer, text=comment, code=code, batch=current)
         current.state = state
         current.decided_by, current.decided_at = reviewer, timezone.now()
         current.save(update_fields=["state", "decided_by", "decided_at"])
+        if current.kind == Kind.CODEBOOK and state == State.APPROVED:
+            freeze_codebook(study=current.study, reviewer=reviewer, batch=current)
         audit_record(
             study=current.study,
             actor=reviewer,
@@ -284,12 +336,19 @@ def review_batch_submit_and_notify(*, batch: ReviewBatch, actor: User) -> Review
 
 
 def review_batch_decide_and_notify(
-    *, batch: ReviewBatch, reviewer: User, decision: str | None = None, comment: str = ""
+    *,
+    batch: ReviewBatch,
+    reviewer: User,
+    decision: str | None = None,
+    comment: str = "",
+    comment_code: Code | None = None,
 ) -> ReviewBatch:
     """``review_batch_decide``, then e-mail the batch's creator once the transaction commits."""
     from interviews.services.notifications import review_decided_notify  # notifications imports this module
 
     with transaction.atomic():
-        batch = review_batch_decide(batch=batch, reviewer=reviewer, decision=decision, comment=comment)
+        batch = review_batch_decide(
+            batch=batch, reviewer=reviewer, decision=decision, comment=comment, comment_code=comment_code
+        )
         review_decided_notify(batch=batch, reviewer=reviewer)
     return batch

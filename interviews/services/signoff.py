@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from cases.models import Membership, Study, User
 from cases.services.audit import audit_record
-from interviews.models import Code, CodebookSnapshot, Coding
+from interviews.models import Code, CodebookSnapshot, Coding, ReviewBatch
 from interviews.selectors_codebook import build_tree
-from interviews.services.review import reviewer_roles
+from interviews.services.review import review_batch_decide, reviewer_roles
 
 
 def can_sign_off(study: Study, user: User) -> bool:
@@ -41,6 +41,7 @@ def current_codebook(study: Study) -> list[dict[str, Any]]:
             "path": node.path,
             "name": code.name,
             "definition": code.description,
+            "origin": code.origin,
             "colour": code.colour,
             "status": code.status,
             "excerpts": excerpts.get(code.pk, 0),
@@ -52,18 +53,35 @@ def current_codebook(study: Study) -> list[dict[str, Any]]:
 
 
 def codebook_signoff(*, study: Study, reviewer: User) -> CodebookSnapshot:
-    """Freeze the current codebook as the next approved version.
+    """Approve the codebook as the next frozen version: sign-off and whole-codebook review are one flow.
 
     Before: ``reviewer`` reviews in ``study`` (see ``reviewer_roles``), else PermissionDenied.
-    After: a snapshot numbered one above the last, and an audit row; the study row is locked so
-    two sign-offs at once cannot take the same number.
+    When the codebook is submitted for review, this approves that batch (the reviewer must not be
+    the one who submitted it) and the batch's approval freezes the version; otherwise it freezes at once.
     """
     if not can_sign_off(study, reviewer):
         raise PermissionDenied(_("Only the study's reviewer can approve the codebook."))
+    submitted = ReviewBatch.objects.filter(
+        study=study, kind=ReviewBatch.Kind.CODEBOOK, state=ReviewBatch.State.SUBMITTED
+    ).first()
+    if submitted is not None:
+        batch = review_batch_decide(batch=submitted, reviewer=reviewer, decision=ReviewBatch.State.APPROVED)
+        return CodebookSnapshot.objects.get(batch=batch)
+    return freeze_codebook(study=study, reviewer=reviewer)
+
+
+def freeze_codebook(*, study: Study, reviewer: User, batch: ReviewBatch | None = None) -> CodebookSnapshot:
+    """Freeze the current codebook as the next approved version; callers have checked the reviewer.
+
+    After: a snapshot numbered one above the last (tied to ``batch`` when a review approved it), and an
+    audit row; the study row is locked so two sign-offs at once cannot take the same number.
+    """
     with transaction.atomic():
         Study.objects.select_for_update().filter(pk=study.pk).first()
         last = CodebookSnapshot.objects.filter(study=study).aggregate(m=Max("version"))["m"] or 0
-        snapshot = CodebookSnapshot(study=study, version=last + 1, codes=current_codebook(study), approved_by=reviewer)
+        snapshot = CodebookSnapshot(
+            study=study, version=last + 1, codes=current_codebook(study), approved_by=reviewer, batch=batch
+        )
         snapshot.full_clean()
         snapshot.save()
         audit_record(
@@ -74,6 +92,7 @@ def codebook_signoff(*, study: Study, reviewer: User) -> CodebookSnapshot:
             label=f"v{snapshot.version}",
             version=snapshot.version,
             codes=len(snapshot.codes),
+            batch=batch.pk if batch else None,
         )
     return snapshot
 
@@ -100,10 +119,15 @@ class CodebookDiff:
         return any((self.added, self.removed, self.renamed, self.moved, self.definition_changed, self.status_changed))
 
 
-def codebook_diff(study: Study, snapshot: CodebookSnapshot) -> CodebookDiff:
-    """What changed in the live codebook since ``snapshot`` was approved, matched by code id."""
+def codebook_diff(
+    study: Study, snapshot: CodebookSnapshot, current: list[dict[str, Any]] | None = None
+) -> CodebookDiff:
+    """What changed in the live codebook since ``snapshot`` was approved, matched by code id.
+
+    ``current``: ``current_codebook(study)`` when the caller has it already.
+    """
     before = {row["id"]: row for row in snapshot.codes}
-    after = {row["id"]: row for row in current_codebook(study)}
+    after = {row["id"]: row for row in (current if current is not None else current_codebook(study))}
     before_paths = {pk: row["path"] for pk, row in before.items()}
     diff = CodebookDiff()
     for pk, row in after.items():

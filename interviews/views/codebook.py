@@ -35,6 +35,7 @@ from interviews.selectors_codebook import memo_list as memo_list_selector
 from interviews.services import codebook as services
 from interviews.services import codebook_csv
 from interviews.services import memos as memo_services
+from interviews.services.review import open_codebook_batch
 
 IMPORT_SESSION_KEY = "codebook_import"
 MEMOS_PER_PAGE = 50
@@ -70,6 +71,7 @@ def codebook(request: HttpRequest, study: Study) -> HttpResponse:
             "tree": tree,
             "hide_inactive": hide_inactive,
             "inactive_count": sum(1 for node in tree.nodes if not node.is_active),
+            "open_review": open_codebook_batch(study),
         },
     )
 

@@ -32,8 +32,18 @@ from interviews.forms.review import (
     ReviewCommentForm,
     ReviewItemDecideForm,
 )
-from interviews.models import Code, Excerpt, ReviewBatch, ReviewComment, ReviewItem, Source, SpeakerTurn
+from interviews.models import (
+    Code,
+    CodebookSnapshot,
+    Excerpt,
+    ReviewBatch,
+    ReviewComment,
+    ReviewItem,
+    Source,
+    SpeakerTurn,
+)
 from interviews.services import review as services
+from interviews.services import signoff as signoff_services
 
 State = ReviewBatch.State
 Decision = ReviewItem.Decision
@@ -159,6 +169,19 @@ def review_batch_submit(request: HttpRequest, study: Study, pk: int) -> HttpResp
     return _back(study, None)
 
 
+@study_view(Action.EDIT)
+def codebook_review_submit(request: HttpRequest, study: Study) -> HttpResponse:
+    """The researcher puts the whole codebook up for review; one open codebook batch at a time."""
+    if request.method != "POST":
+        return post_only()
+    try:
+        batch = services.codebook_review_submit(study=study, actor=request.user)
+    except ValidationError as error:
+        return _refused(request, error, redirect("codebook", study.pk))
+    messages.success(request, _("The codebook is submitted for review."))
+    return redirect("review_batch", study.pk, batch.pk)
+
+
 # --- the review screen -------------------------------------------------------------------------------------
 
 
@@ -216,6 +239,8 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     target = Q(excerpt_id__in=[item.excerpt_id for item in items])
     if batch.code_id:
         target |= Q(code_id=batch.code_id)
+    if batch.kind == ReviewBatch.Kind.CODEBOOK:
+        target |= Q(code__isnull=False)
     threads = comment_threads.threads(list(comment_threads.comments_with_authors(study).filter(target)))
     rows = []
     for item in items:
@@ -239,6 +264,7 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         )
     pending = sum(1 for item in items if item.decision == Decision.PENDING)
     definition = _definition_context(study, batch) if batch.kind == ReviewBatch.Kind.CODE_DEFINITION else None
+    codebook = _codebook_context(study, batch, threads) if batch.kind == ReviewBatch.Kind.CODEBOOK else None
     return render(
         request,
         "interviews/review/batch.html",
@@ -254,6 +280,7 @@ def review_batch(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             "can_submit": request.study_can[Action.EDIT.value] and batch.state in SUBMITTABLE,
             "comment_form": ReviewCommentForm(study=study),
             "definition": definition,
+            "codebook": codebook,
             "Decision": {"approved": Decision.APPROVED.value, "change_requested": Decision.CHANGE_REQUESTED.value},
         },
     )
@@ -288,6 +315,36 @@ def _definition_context(study: Study, batch: ReviewBatch) -> dict | None:
     return {"path": list(reversed(path)), "children": children, "examples": examples, "total": total}
 
 
+def _codebook_context(study: Study, batch: ReviewBatch, threads: dict) -> dict:
+    """For the whole codebook: the live tree with counts, the diff against the last approved version, the
+    threads on each code, and the version this batch froze. Five or six queries, whatever the number of codes.
+
+    An approved batch shows the version it froze rather than the live codebook.
+    """
+    frozen = CodebookSnapshot.objects.filter(batch=batch).first() if batch.state == State.APPROVED else None
+    current = frozen.codes if frozen else signoff_services.current_codebook(study)
+    previous = CodebookSnapshot.objects.filter(study=study)
+    if frozen:
+        previous = previous.filter(version__lt=frozen.version)
+    latest = previous.order_by("-version").first()
+    diff = signoff_services.codebook_diff(study, latest, current=current) if latest else None
+    status_labels, origin_labels = dict(Code.Status.choices), dict(Code.Origin.choices)
+    depth: dict[int, int] = {}
+    rows = []
+    for row in current:  # depth-first, so a parent always comes before its children
+        depth[row["id"]] = depth.get(row["parent_id"], -1) + 1 if row["parent_id"] else 0
+        rows.append(
+            dict(
+                row,
+                depth=min(depth[row["id"]], 5),
+                status_label=status_labels.get(row["status"], row["status"]),
+                origin_label=origin_labels.get(row.get("origin", ""), ""),
+                threads=threads.get(("code", row["id"]), []),
+            )
+        )
+    return {"rows": rows, "latest": latest, "diff": diff, "frozen": frozen}
+
+
 @study_view()
 def review_item_decide(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     item = get_object_in_study(ReviewItem.objects.select_related("batch__study"), study, pk, path="batch__study")
@@ -312,9 +369,11 @@ def review_batch_decide(request: HttpRequest, study: Study, pk: int) -> HttpResp
     batch = get_object_in_study(ReviewBatch.objects.select_related("study"), study, pk)
     if request.method != "POST":
         return post_only()
-    form = ReviewBatchDecideForm(request.POST)
+    form = ReviewBatchDecideForm(request.POST, study=study)
     if not form.is_valid():
         errors = [_("Approve the definition or request a change.")]
+        if batch.kind == ReviewBatch.Kind.CODEBOOK:
+            errors = [_("Approve the codebook or request a change.")]
         back = reverse("review_batch", args=[study.pk, batch.pk])
         return render(
             request, "interviews/review/refused.html", {"study": study, "back": back, "errors": errors}, status=400
@@ -325,10 +384,16 @@ def review_batch_decide(request: HttpRequest, study: Study, pk: int) -> HttpResp
             reviewer=request.user,
             decision=form.cleaned_data["decision"] or None,
             comment=form.cleaned_data["comment"],
+            comment_code=form.cleaned_data["code"],
         )
     except ValidationError as error:
         return _refused(request, error, _back(study, batch.pk))
-    if batch.kind == ReviewBatch.Kind.CODE_DEFINITION:
+    if batch.kind == ReviewBatch.Kind.CODEBOOK:
+        if batch.state == State.APPROVED:
+            messages.success(request, _("Codebook approved and frozen as a new version."))
+        else:
+            messages.success(request, _("Review closed: the researcher is asked to change the codebook."))
+    elif batch.kind == ReviewBatch.Kind.CODE_DEFINITION:
         if batch.state == State.APPROVED:
             messages.success(request, _("Definition approved."))
         else:

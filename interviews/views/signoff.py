@@ -11,6 +11,7 @@ from cases.permissions import Action, get_object_in_study
 from cases.views.base import post_only, study_view
 from interviews.models import Code, CodebookSnapshot
 from interviews.services import signoff as services
+from interviews.services.review import open_codebook_batch
 
 
 @study_view(Action.VIEW)
@@ -26,6 +27,7 @@ def codebook_versions(request: HttpRequest, study) -> HttpResponse:
             "latest": latest,
             "diff": services.codebook_diff(study, latest) if latest else None,
             "can_sign_off": services.can_sign_off(study, request.user),
+            "open_review": open_codebook_batch(study),
         },
     )
 

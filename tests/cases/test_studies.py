@@ -45,7 +45,9 @@ def test_researcher_creates_a_study_and_becomes_its_owner(db):
 
 def test_end_date_before_start_is_refused_and_nothing_is_written(db):
     user = UserFactory()
-    response = client_for(user).post(reverse("study_create"), study_payload(start_date="2015-08-31", end_date="2014-07-01"))
+    response = client_for(user).post(
+        reverse("study_create"), study_payload(start_date="2015-08-31", end_date="2014-07-01")
+    )
     assert response.status_code == 200
     assert "The end date cannot be before the start date." in response.content.decode()
     assert Study.objects.count() == 0
@@ -59,7 +61,9 @@ def test_home_lists_only_the_users_studies(researcher_client, study, outsider):
 
 def test_research_questions_are_ordered_and_can_be_moved(researcher_client, study, researcher):
     for label, text in [("RQ1", "Første"), ("RQ2", "Andre"), ("RQ3", "Tredje")]:
-        response = researcher_client.post(reverse("rq_create", args=[study.pk]), {"label": label, "text": text, "colour": "#aa0000"})
+        response = researcher_client.post(
+            reverse("rq_create", args=[study.pk]), {"label": label, "text": text, "colour": "#aa0000"}
+        )
         assert response.status_code == 302
     rq3 = ResearchQuestion.objects.get(study=study, label="RQ3")
     researcher_client.post(reverse("rq_move", args=[study.pk, rq3.pk]), {"direction": "up"})
@@ -69,7 +73,9 @@ def test_research_questions_are_ordered_and_can_be_moved(researcher_client, stud
 
 
 def test_research_question_with_a_bad_colour_is_refused(researcher_client, study):
-    response = researcher_client.post(reverse("rq_create", args=[study.pk]), {"label": "RQ1", "text": "x", "colour": "red"})
+    response = researcher_client.post(
+        reverse("rq_create", args=[study.pk]), {"label": "RQ1", "text": "x", "colour": "red"}
+    )
     assert response.status_code == 400
     assert not study.research_questions.exists()
 
@@ -77,7 +83,9 @@ def test_research_question_with_a_bad_colour_is_refused(researcher_client, study
 def test_invite_co_researcher_and_supervisor_by_email(researcher_client, study, django_capture_on_commit_callbacks):
     for email, role in [("co@uni.no", "co_researcher"), ("veileder@uni.no", "supervisor")]:
         with django_capture_on_commit_callbacks(execute=True):
-            response = researcher_client.post(reverse("invitation_create", args=[study.pk]), {"email": email, "role": role})
+            response = researcher_client.post(
+                reverse("invitation_create", args=[study.pk]), {"email": email, "role": role}
+            )
         assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["co@uni.no"], ["veileder@uni.no"]]
     link = re.search(r"http://testserver(/invitations/[^/\s]+/)", mail.outbox[1].body).group(1)
@@ -87,7 +95,9 @@ def test_invite_co_researcher_and_supervisor_by_email(researcher_client, study, 
     anonymous.logout()
     page = anonymous.get(link)
     assert page.status_code == 200 and "veileder@uni.no" in page.content.decode()
-    response = anonymous.post(link, {"full_name": "Siri Veileder", "password1": "Lang-passord-2026", "password2": "Lang-passord-2026"})
+    response = anonymous.post(
+        link, {"full_name": "Siri Veileder", "password1": "Lang-passord-2026", "password2": "Lang-passord-2026"}
+    )
     assert response.status_code == 302
     supervisor = User.objects.get(email="veileder@uni.no")
     assert Membership.objects.get(study=study, user=supervisor).role == Membership.Role.SUPERVISOR
@@ -101,7 +111,11 @@ def test_existing_user_accepts_invitation_after_login(researcher, study, django_
     colleague = UserFactory(email="kollega@uni.no")
     with django_capture_on_commit_callbacks(execute=True):
         invitation = services.invitation_create(
-            study=study, actor=researcher, email="Kollega@UNI.no", role="co_researcher", accept_url_builder=lambda t: f"/invitations/{t}/"
+            study=study,
+            actor=researcher,
+            email="Kollega@UNI.no",
+            role="co_researcher",
+            accept_url_builder=lambda t: f"/invitations/{t}/",
         )
     link = reverse("invitation_accept", args=[invitation.token])
     client = client_for(colleague)
@@ -129,22 +143,35 @@ def test_expired_invitation_is_refused(researcher, study):
 
 
 def test_inviting_an_existing_member_is_a_clear_error(researcher_client, study, supervisor):
-    response = researcher_client.post(reverse("invitation_create", args=[study.pk]), {"email": supervisor.email, "role": "supervisor"})
+    response = researcher_client.post(
+        reverse("invitation_create", args=[study.pk]), {"email": supervisor.email, "role": "supervisor"}
+    )
     assert response.status_code == 400
     assert "already a member" in response.content.decode()
     assert not Invitation.objects.exists()
 
 
 def test_supervisor_cannot_invite_or_edit(supervisor_client, study):
-    assert supervisor_client.post(reverse("invitation_create", args=[study.pk]), {"email": "x@uni.no", "role": "supervisor"}).status_code == 403
-    assert supervisor_client.post(reverse("study_edit", args=[study.pk]), study_payload(title="Hijacked")).status_code == 403
+    assert (
+        supervisor_client.post(
+            reverse("invitation_create", args=[study.pk]), {"email": "x@uni.no", "role": "supervisor"}
+        ).status_code
+        == 403
+    )
+    assert (
+        supervisor_client.post(reverse("study_edit", args=[study.pk]), study_payload(title="Hijacked")).status_code
+        == 403
+    )
     study.refresh_from_db()
     assert study.title != "Hijacked"
     assert not Invitation.objects.exists()
 
 
 def test_co_researcher_has_equal_rights_but_not_the_settings(co_researcher_client, study):
-    assert co_researcher_client.post(reverse("study_edit", args=[study.pk]), study_payload(title="Nytt navn")).status_code == 302
+    assert (
+        co_researcher_client.post(reverse("study_edit", args=[study.pk]), study_payload(title="Nytt navn")).status_code
+        == 302
+    )
     assert co_researcher_client.get(reverse("study_settings", args=[study.pk])).status_code == 403
 
 
@@ -181,7 +208,9 @@ def test_home_query_count_does_not_grow_with_studies(db, django_assert_num_queri
 
 
 def test_study_edit_is_audited_with_the_changed_fields(researcher_client, study, researcher):
-    response = researcher_client.post(reverse("study_edit", args=[study.pk]), study_payload(title="Ny tittel", design="Flercasestudie"))
+    response = researcher_client.post(
+        reverse("study_edit", args=[study.pk]), study_payload(title="Ny tittel", design="Flercasestudie")
+    )
     assert response.status_code == 302
     event = AuditEvent.objects.get(study=study, action="study.updated")
     assert event.actor == researcher

@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TEXT = "Moderator: Hva tenker dere? 😀🇳🇴\nI1: Vi lærer av hverandre & <deler> hver dag.\nI2: Ja, æøå.\n"
 SENTENCE = "Vi lærer av hverandre & <deler> hver dag."
 
+
 def test_select_with_the_mouse_apply_a_shortcut_and_undo(page):  # noqa: F811
     user = UserFactory(email="koder@uni.no", full_name="Kari Koder", password="Lang-passord-2026")
     study = StudyFactory(created_by=user)

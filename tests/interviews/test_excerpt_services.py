@@ -26,7 +26,9 @@ def source(study, researcher):
     }
     starts = [TEXT.index("Moderator:"), TEXT.index("AG1:"), TEXT.index("TV1:"), len(TEXT)]
     for label, start, end in zip(["Moderator", "AG1", "TV1"], starts, starts[1:], strict=False):
-        SpeakerTurn.objects.create(source=source, speaker=labels[label], start=start, end=end, label_end=start + len(label) + 2)
+        SpeakerTurn.objects.create(
+            source=source, speaker=labels[label], start=start, end=end, label_end=start + len(label) + 2
+        )
     source.informants = {"AG1": ag1, "TV1": tv1}
     return source
 
@@ -43,7 +45,9 @@ def span(text: str) -> tuple[int, int, str]:
 
 def test_excerpt_stores_offsets_text_and_derived_speaker(source, code, researcher):
     start, end, text = span("Å fornye organisasjonen.")
-    excerpt = services.excerpt_create(source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk])
+    excerpt = services.excerpt_create(
+        source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk]
+    )
     assert (excerpt.start, excerpt.end, excerpt.text) == (start, end, text)
     assert TEXT[excerpt.start : excerpt.end] == excerpt.text
     assert [i.code for i in excerpt.speakers.all()] == ["AG1"]
@@ -53,13 +57,17 @@ def test_excerpt_stores_offsets_text_and_derived_speaker(source, code, researche
 
 def test_excerpt_across_two_turns_has_both_speakers(source, code, researcher):
     start, end, text = span("organisasjonen.\nTV1: Det er")
-    excerpt = services.excerpt_create(source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk])
+    excerpt = services.excerpt_create(
+        source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk]
+    )
     assert sorted(i.code for i in excerpt.speakers.all()) == ["AG1", "TV1"]
 
 
 def test_moderator_speech_has_no_informant(source, code, researcher):
     start, end, text = span("Hva er innovasjon?")
-    excerpt = services.excerpt_create(source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk])
+    excerpt = services.excerpt_create(
+        source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk]
+    )
     assert excerpt.speakers.count() == 0 and not excerpt.has_unknown_speaker
 
 
@@ -92,7 +100,9 @@ def test_old_version_cannot_be_coded(source, code, researcher):
 def test_undo_walks_back_each_action(source, code, researcher, study):
     second = code_create(study=study, actor=researcher, name="Forbedring")
     start, end, text = span("Å fornye organisasjonen.")
-    excerpt = services.excerpt_create(source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk])
+    excerpt = services.excerpt_create(
+        source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk]
+    )
     services.excerpt_code_add(excerpt=excerpt, actor=researcher, code=second)
     new_start, new_end, new_text = span("fornye organisasjonen")
     services.excerpt_adjust(excerpt=excerpt, actor=researcher, start=new_start, end=new_end, text=new_text)
@@ -112,7 +122,9 @@ def test_undo_walks_back_each_action(source, code, researcher, study):
 
 def test_removing_the_last_code_deletes_the_excerpt_and_undo_restores_it(source, code, researcher):
     start, end, text = span("Det er å gjøre ting bedre")
-    excerpt = services.excerpt_create(source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk])
+    excerpt = services.excerpt_create(
+        source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk]
+    )
     Excerpt.objects.filter(pk=excerpt.pk).update(memo="Viktig", is_deviant=True)
     excerpt.refresh_from_db()
     services.excerpt_code_remove(excerpt=excerpt, actor=researcher, code=code)

@@ -244,7 +244,9 @@ def test_list_query_count_does_not_grow(
         meeting = services.supervision_meeting_create(
             study=study, actor=researcher, held_on=dt.date(2017, 1, 1) + dt.timedelta(days=n), attendees=[supervisor]
         )
-        services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"Vedtak om utvalg {n:02d}", research_question=rq)
+        services.supervision_decision_add(
+            meeting=meeting, actor=researcher, text=f"Vedtak om utvalg {n:02d}", research_question=rq
+        )
         services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"B{n}", code=code, session=session)
         services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"C{n}", instrument=instrument)
     # session, user, membership + study, meetings, decisions with their links, attendees

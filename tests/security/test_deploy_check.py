@@ -27,7 +27,11 @@ def test_deploy_check_passes_with_production_settings():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -42,6 +46,8 @@ def test_production_refuses_to_start_without_an_identity_key():
         "CELERY_BROKER_URL": "redis://redis.uni.example:6379/0",
         "IDENTITY_ENCRYPTION_KEYS": "",
     }
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "IDENTITY_ENCRYPTION_KEYS" in result.stderr

@@ -238,6 +238,7 @@ OBJECT_FOR: dict[str, str | None] = {
     "supervision_decision_delete": "supervision_decision",
     "review_list": None,
     "review_batch_create": None,
+    "codebook_review_submit": None,
     "review_comment_add": None,
     "review_batch": "review_batch",
     "review_batch_submit": "review_batch",
@@ -335,7 +336,14 @@ def build_world(study: Study) -> SimpleNamespace:
     ConsentRecordFactory(informant=informant, letter=letter, recorded_by=owner)
     approval = ApprovalFactory(study=study)
     condition = ApprovalCondition.objects.create(approval=approval, text="Krypter opptak")
-    stored = StoredFile(study=study, original_name="brev.pdf", content_type="application/pdf", size=8, sha256="0" * 64, uploaded_by=owner)
+    stored = StoredFile(
+        study=study,
+        original_name="brev.pdf",
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+        uploaded_by=owner,
+    )
     stored.file.save("brev.pdf", ContentFile(b"%PDF-1.4"), save=True)
     attribute = AttributeDefinition.objects.create(study=study, name="Kjønn", kind="choice", choices=["K", "M"])
     instrument = Instrument.objects.create(study=study, title="Intervjuguide")
@@ -348,19 +356,31 @@ def build_world(study: Study) -> SimpleNamespace:
     recording = Recording.objects.create(session=session, device="iPhone", deletion_due=dt.date(2017, 5, 1))
     other_attendee = OtherAttendee.objects.create(session=session, role="Prosessveileder")
     observation_note = ObservationNote.objects.create(session=session, observer=owner, note_type="said", text="Hei")
-    report = ReportJob.objects.create(study=study, kind=ReportJob.Kind.METHOD_OVERVIEW, requested_by=owner, language="nb", state="done")
+    report = ReportJob.objects.create(
+        study=study, kind=ReportJob.Kind.METHOD_OVERVIEW, requested_by=owner, language="nb", state="done"
+    )
     report.file.save("r.pdf", ContentFile(b"%PDF-1.4"), save=True)
     invitation = Invitation.objects.create(
-        study=study, email="invited@example.org", role="supervisor", token=f"tok-{study.pk}", invited_by=owner,
+        study=study,
+        email="invited@example.org",
+        role="supervisor",
+        token=f"tok-{study.pk}",
+        invited_by=owner,
         expires_at=dt.datetime(2100, 1, 1, tzinfo=dt.UTC),
     )
     text = "Moderator: Hva er innovasjon?\nI1: Å fornye organisasjonen.\n"
-    source = Source.objects.create(study=study, session=session, title="S01", text=text, length=len(text), created_by=owner)
-    speaker = SpeakerLabel.objects.create(source=source, label="I1", role=SpeakerLabel.Role.INFORMANT, informant=informant)
+    source = Source.objects.create(
+        study=study, session=session, title="S01", text=text, length=len(text), created_by=owner
+    )
+    speaker = SpeakerLabel.objects.create(
+        source=source, label="I1", role=SpeakerLabel.Role.INFORMANT, informant=informant
+    )
     SpeakerTurn.objects.create(source=source, speaker=speaker, start=30, end=len(text), label_end=34)
     code = code_create(study=study, actor=owner, name="Fornyelse")
     child_code = code_create(study=study, actor=owner, name="Organisasjon", parent=code)
-    excerpt = excerpt_create(source=source, actor=owner, start=34, end=58, text=text[34:58], code_ids=[code.pk, child_code.pk])
+    excerpt = excerpt_create(
+        source=source, actor=owner, start=34, end=58, text=text[34:58], code_ids=[code.pk, child_code.pk]
+    )
     supervision_meeting = SupervisionMeeting.objects.create(study=study, held_on=dt.date(2017, 1, 5), created_by=owner)
     supervision_decision = SupervisionDecision.objects.create(meeting=supervision_meeting, text="Beslutning")
     review_batch = ReviewBatch.objects.create(study=study, title="Runde 1", code=code, created_by=owner)
@@ -375,8 +395,13 @@ def build_world(study: Study) -> SimpleNamespace:
         study=study, session=session, kind="field_notes", title="Notater", text="Notat", length=5, created_by=owner
     )
     disagreement = FieldNoteDisagreement.objects.create(
-        session=session, topic="Stemning", first_source=source, first_view="a", second_source=notes,
-        second_view="b", created_by=owner,
+        session=session,
+        topic="Stemning",
+        first_source=source,
+        first_view="a",
+        second_source=notes,
+        second_view="b",
+        created_by=owner,
     )
     extra = UserFactory()
     membership = Membership.objects.create(study=study, user=extra, role=Membership.Role.CO_RESEARCHER)
@@ -396,18 +421,50 @@ def build_world(study: Study) -> SimpleNamespace:
     )
     chapter_block = chapter_section.blocks.get()
     return SimpleNamespace(
-        chapter=chapter, chapter_section=chapter_section, chapter_block=chapter_block,
-        questionnaire=questionnaire, questionnaire_version=questionnaire_version,
-        questionnaire_section=questionnaire_section, questionnaire_item=questionnaire_item,
-        questionnaire_response=questionnaire_response, dataset=dataset,
-        research_question=rq, site=site, group=group, informant=informant, letter=letter, approval=approval,
-        condition=condition, file=stored, attribute=attribute, instrument=instrument, version=version, theme=theme,
-        question=question, prompt=prompt, session=session, attendance=attendance, recording=recording, report=report,
-        invitation=invitation, membership=membership, source=source, speaker=speaker, code=code,
-        child_code=child_code, excerpt=excerpt, memo=memo, sensitive_term=sensitive_term,
-        supervision_meeting=supervision_meeting, supervision_decision=supervision_decision,
-        review_batch=review_batch, review_item=review_item, review_comment=review_comment,
-        codebook_snapshot=codebook_snapshot, other_attendee=other_attendee, observation_note=observation_note,
+        chapter=chapter,
+        chapter_section=chapter_section,
+        chapter_block=chapter_block,
+        questionnaire=questionnaire,
+        questionnaire_version=questionnaire_version,
+        questionnaire_section=questionnaire_section,
+        questionnaire_item=questionnaire_item,
+        questionnaire_response=questionnaire_response,
+        dataset=dataset,
+        research_question=rq,
+        site=site,
+        group=group,
+        informant=informant,
+        letter=letter,
+        approval=approval,
+        condition=condition,
+        file=stored,
+        attribute=attribute,
+        instrument=instrument,
+        version=version,
+        theme=theme,
+        question=question,
+        prompt=prompt,
+        session=session,
+        attendance=attendance,
+        recording=recording,
+        report=report,
+        invitation=invitation,
+        membership=membership,
+        source=source,
+        speaker=speaker,
+        code=code,
+        child_code=child_code,
+        excerpt=excerpt,
+        memo=memo,
+        sensitive_term=sensitive_term,
+        supervision_meeting=supervision_meeting,
+        supervision_decision=supervision_decision,
+        review_batch=review_batch,
+        review_item=review_item,
+        review_comment=review_comment,
+        codebook_snapshot=codebook_snapshot,
+        other_attendee=other_attendee,
+        observation_note=observation_note,
         disagreement=disagreement,
     )
 
@@ -490,7 +547,11 @@ def test_objects_of_another_study_are_404_under_ones_own_study(outsider, world, 
 
 @pytest.mark.parametrize("role", [Membership.Role.OWNER, Membership.Role.CO_RESEARCHER, Membership.Role.SUPERVISOR])
 def test_each_role_gets_exactly_what_the_policy_says(role, world, study, researcher, co_researcher, supervisor):
-    user = {Membership.Role.OWNER: researcher, Membership.Role.CO_RESEARCHER: co_researcher, Membership.Role.SUPERVISOR: supervisor}[role]
+    user = {
+        Membership.Role.OWNER: researcher,
+        Membership.Role.CO_RESEARCHER: co_researcher,
+        Membership.Role.SUPERVISOR: supervisor,
+    }[role]
     client = client_for(user)
     collect_figure("url_personas", role)
     for key_list_access in Study.KeyListAccess.values:
@@ -502,11 +563,29 @@ def test_each_role_gets_exactly_what_the_policy_says(role, world, study, researc
             for method in ("get", "post"):
                 response = _request(client, method, url)
                 if allowed and entry.name in SERVICE_CHECKED:
-                    assert response.status_code not in (404, 500), (role, key_list_access, entry.name, method, response.status_code)
+                    assert response.status_code not in (404, 500), (
+                        role,
+                        key_list_access,
+                        entry.name,
+                        method,
+                        response.status_code,
+                    )
                 elif allowed:
-                    assert response.status_code not in (403, 404, 500), (role, key_list_access, entry.name, method, response.status_code)
+                    assert response.status_code not in (403, 404, 500), (
+                        role,
+                        key_list_access,
+                        entry.name,
+                        method,
+                        response.status_code,
+                    )
                 else:
-                    assert response.status_code == 403, (role, key_list_access, entry.name, method, response.status_code)
+                    assert response.status_code == 403, (
+                        role,
+                        key_list_access,
+                        entry.name,
+                        method,
+                        response.status_code,
+                    )
 
 
 def test_every_post_without_csrf_token_is_refused(world, study, researcher):

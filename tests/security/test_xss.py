@@ -51,6 +51,7 @@ from interviews.services.observation import (
     other_attendee_add,
 )
 from interviews.services.review import review_batch_create, review_comment_add
+from interviews.services.signoff import freeze_codebook
 from interviews.services.sources import source_create
 from tests.factories import SessionFactory, StudyFactory, UserFactory
 from tests.security.figures import collect_figure, record_figure
@@ -200,6 +201,17 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
         page = researcher_client.get(reverse("review_batch", args=[study.pk, definition.pk]))
         assert page.status_code == 200
         assert_safe(page.content.decode(), payloads, "definition review")
+        # The whole codebook under review: the tree, the diff against the approved version, threads on codes.
+        freeze_codebook(study=study, reviewer=researcher)
+        Code.objects.filter(pk=first_code.pk).update(description="Endret")
+        whole = review_batch_create(
+            study=study, actor=researcher, title=payloads[0][:200], kind=ReviewBatch.Kind.CODEBOOK
+        )
+        for payload in payloads:
+            review_comment_add(study=study, actor=researcher, text=payload, code=first_code, batch=whole)
+        page = researcher_client.get(reverse("review_batch", args=[study.pk, whole.pk]))
+        assert page.status_code == 200
+        assert_safe(page.content.decode(), payloads, "codebook review")
         # The corroboration picker shows excerpts by a shortened label: the short payloads appear whole.
         first = coded[0][0]
         first.corroborates.set([excerpt for excerpt, _ in coded[1:]])
@@ -224,6 +236,7 @@ def test_coding_view_review_screen_and_memo_list_escape_everything(study, resear
         "memo list",
         "review screen",
         "definition review",
+        "codebook review",
         "session comments",
         "open threads",
         "excerpt details",
@@ -440,7 +453,9 @@ def test_chapter_composer_pages_and_pdf_html_escape_everything(study, researcher
         for line in text.split("\n")[: len(payloads)]:
             start, end = offset + len(LABEL), offset + len(line)
             offset += len(line) + 1
-            excerpt_create(source=source, actor=researcher, start=start, end=end, text=text[start:end], code_ids=[code.pk])
+            excerpt_create(
+                source=source, actor=researcher, start=start, end=end, text=text[start:end], code_ids=[code.pk]
+            )
         chapter = chapter_services.chapter_create(
             study=study, actor=researcher, title=payloads[0], introduction=payloads[-1], table_of_contents=True
         )
