@@ -48,33 +48,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import dedicated_url, recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench"
 SECTIONS = 10
-
-
-def dedicated_url(url: str) -> str:
-    parts = urlparse(url)
-    name = parts.path.lstrip("/") or "thesis_bench"
-    if not name.endswith("_chapter"):
-        name += "_chapter"
-    if not name.startswith("thesis_bench"):
-        raise SystemExit(f"Refusing to use {name!r}: the benchmark database name must start with thesis_bench.")
-    return parts._replace(path=f"/{name}").geturl()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def passages(count: int, join: float) -> list[str]:
@@ -241,7 +222,7 @@ def main() -> None:
     parser.add_argument("--join", type=float, default=2.5, help="domain excerpts joined into one quote, on average")
     args = parser.parse_args()
 
-    url = dedicated_url(os.environ.get("DATABASE_URL", DEFAULT_URL))
+    url = dedicated_url(os.environ.get("DATABASE_URL", DEFAULT_URL), "_chapter")
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
     queue = f"bench-chapter-{os.getpid()}"

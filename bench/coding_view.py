@@ -22,17 +22,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import dedicated_url, percentile, recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench"
 
 TEXT_LENGTH = 250_000
@@ -41,27 +42,6 @@ ROOT_CODES = 8
 CHILDREN_PER_ROOT = 9  # 8 roots + 72 children = 80 codes
 INFORMANTS = 8
 APPLICATIONS = 100
-
-
-def dedicated_url(url: str) -> str:
-    parts = urlparse(url)
-    name = parts.path.lstrip("/") or "thesis_bench"
-    if not name.endswith("_coding"):
-        name += "_coding"
-    if not name.startswith("thesis_bench"):
-        raise SystemExit(f"Refusing to use {name!r}: the benchmark database name must start with thesis_bench.")
-    return parts._replace(path=f"/{name}").geturl()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def sentences() -> list[str]:
@@ -170,11 +150,6 @@ def build():
     return user, study, source, leaves, len(matches)
 
 
-def percentile(timings: list[float], fraction: float) -> float:
-    ordered = sorted(timings)
-    return ordered[math.ceil(fraction * len(ordered)) - 1]  # nearest rank
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20)
@@ -186,7 +161,7 @@ def main() -> None:
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one code application")
     args = parser.parse_args()
 
-    url = dedicated_url(os.environ.get("DATABASE_URL", DEFAULT_URL))
+    url = dedicated_url(os.environ.get("DATABASE_URL", DEFAULT_URL), "_coding")
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")

@@ -28,26 +28,16 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench9_load"
 PASSWORD = "load-bench-pass-123"
 WORK = ROOT / "var" / "bench-load"
 LOCUST = ROOT / "bench" / ".locust-venv" / "bin" / "locust"
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("thesis_bench"):
-        raise SystemExit(f"Refusing to drop {name!r}: the benchmark database name must start with thesis_bench.")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(studies: int) -> dict:

@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from retrieval import measure, recreate_database  # noqa: E402
+from retrieval import measure  # noqa: E402
+
+from bench.common import recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench_observation"
 THEMES = 8

@@ -25,10 +25,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench_retrieval"
 
 SOURCES = 100
@@ -37,19 +39,6 @@ OTHER_EXCERPTS_PER_SOURCE = 10
 ROOT_CODES = 8
 CHILDREN_PER_ROOT = 9  # 8 roots + 72 children = 80 codes
 INFORMANTS_PER_GROUP = 6
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("thesis_bench"):
-        raise SystemExit(f"Refusing to drop {name!r}: the benchmark database name must start with thesis_bench.")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def build():

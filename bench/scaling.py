@@ -29,43 +29,21 @@ from __future__ import annotations
 
 import argparse
 import io
-import math
 import os
 import statistics
 import sys
 import time
 import tracemalloc
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile, recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench9_scale"
 OWNER = "scale-bench@example.org"
 PASSWORD = "scale-bench-pass-123"
-
-
-def prepare_database(url: str, reuse: bool) -> bool:
-    """Create the database unless reusing an existing one; True when it already existed and is reused."""
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("thesis_bench"):
-        raise SystemExit(f"Refusing to use {name!r}: the benchmark database name must start with thesis_bench.")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and reuse:
-            return True
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return False
-
-
-def percentile(timings: list[float], fraction: float) -> float:
-    ordered = sorted(timings)
-    return ordered[math.ceil(fraction * len(ordered)) - 1]
 
 
 def title_for(scale: float) -> str:
@@ -224,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     scales = [float(value) for value in args.scales.split(",")]
 
-    reused = prepare_database(args.database_url, args.reuse)
+    reused = recreate_database(args.database_url, reuse=args.reuse)
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"

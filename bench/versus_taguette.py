@@ -29,7 +29,6 @@ import csv
 import html
 import io
 import json
-import math
 import os
 import random
 import re
@@ -39,31 +38,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile, recreate_database  # noqa: E402
+
 OURS_DB = "postgres://postgres@127.0.0.1:5432/thesis_bench9_taguette"
 TAGUETTE_DB = "postgresql://postgres@127.0.0.1:5432/thesis_bench9_taguette_tg"
 TAGUETTE_PYTHON = ROOT / "bench" / ".taguette-venv" / "bin" / "python"
 PASSWORD = "taguette-bench-pass-123"
 LOG = ROOT / "var" / "bench-taguette.log"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def recreate(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("thesis_bench"):
-        raise SystemExit(f"Refusing to drop {name!r}.")
-    admin = parts._replace(scheme="postgres", path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def documents(count: int, chars: int, rng: random.Random) -> list[list[str]]:
@@ -83,11 +71,6 @@ def documents(count: int, chars: int, rng: random.Random) -> list[list[str]]:
             turn += 1
         docs.append(lines)
     return docs
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[math.ceil(fraction * len(ordered)) - 1]
 
 
 def wait_for(url: str, timeout: float = 60) -> None:
@@ -273,8 +256,8 @@ def main() -> None:
         start = rng.randrange(0, max(1, len(text) - 25))
         spans.append((doc, line, start, min(len(text), start + rng.randint(20, 200))))
 
-    recreate(OURS_DB)
-    recreate(TAGUETTE_DB)
+    recreate_database(OURS_DB)
+    recreate_database(TAGUETTE_DB)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.loadtest.settings",
