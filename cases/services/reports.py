@@ -322,15 +322,15 @@ def report_download(*, job: ReportJob, actor: User) -> File:
 
 
 CHAPTER_KINDS = (ReportJob.Kind.CHAPTER_PDF, ReportJob.Kind.CHAPTER_DOCX)
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def report_extension(job: ReportJob) -> str:
-    return f".{job.file_extension}"
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 def report_content_type(job: ReportJob) -> str:
-    return DOCX_TYPE if job.kind == ReportJob.Kind.CHAPTER_DOCX else "application/pdf"
+    """From the file's type (``ReportJob.file_extension``), the one place that knows which kind makes which file."""
+    return CONTENT_TYPES[job.file_extension]
 
 
 def report_filename(job: ReportJob) -> str:
