@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Study, User
 from cases.permissions import Action, get_object_in_study
-from cases.views.base import add_service_errors, study_view
+from cases.views.base import add_service_errors, study_view, submit_form
 from interviews import selectors_observation as selectors
 from interviews.forms.observation import (
     AgendaForm,
@@ -50,14 +50,13 @@ def _simple_form(
 def other_attendee_add(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     session = _load_session(study, pk)
     form = OtherAttendeeForm(request.POST or None, instance=OtherAttendee(session=session))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.other_attendee_add(session=session, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_back(study, session))
+    if submit_form(
+        request,
+        form,
+        lambda: services.other_attendee_add(session=session, actor=request.user, **form.cleaned_data),
+        _("Saved."),
+    ):
+        return redirect(_back(study, session))
     return _simple_form(
         request,
         study,
@@ -83,16 +82,15 @@ def other_attendee_remove(request: HttpRequest, study: Study, pk: int) -> HttpRe
 def session_agenda(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     session = _load_session(study, pk)
     form = AgendaForm(request.POST if request.method == "POST" else None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_agenda_attach(
-                session=session, actor=request.user, upload=form.cleaned_data["agenda"], text=form.cleaned_data["text"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Agenda attached."))
-            return redirect(_back(study, session))
+    if submit_form(
+        request,
+        form,
+        lambda: services.session_agenda_attach(
+            session=session, actor=request.user, upload=form.cleaned_data["agenda"], text=form.cleaned_data["text"]
+        ),
+        _("Agenda attached."),
+    ):
+        return redirect(_back(study, session))
     return _simple_form(request, study, session, form, _("Agenda of %(code)s") % {"code": session.code})
 
 
@@ -175,14 +173,13 @@ def observation_notes(request: HttpRequest, study: Study, pk: int) -> HttpRespon
 def observation_note_add(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     session = _load_session(study, pk)
     form = ObservationNoteForm(request.POST, study=study)
-    if form.is_valid():
-        try:
-            services.observation_note_add(session=session, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Note added."))
-            return redirect("observation_notes", study.pk, session.pk)
+    if submit_form(
+        request,
+        form,
+        lambda: services.observation_note_add(session=session, actor=request.user, **form.cleaned_data),
+        _("Note added."),
+    ):
+        return redirect("observation_notes", study.pk, session.pk)
     return _notes_page(request, study, session, form)
 
 
@@ -222,14 +219,13 @@ def observation_notes_to_source(request: HttpRequest, study: Study, pk: int) -> 
 def _compare_page(request: HttpRequest, study: Study, session: Session, data=None) -> HttpResponse:
     side = selectors.field_notes_side_by_side(session)
     form = DisagreementForm(data, session=session, notes=side.observer_notes)
-    if data is not None and form.is_valid():
-        try:
-            services.disagreement_record(session=session, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Disagreement recorded."))
-            return redirect("field_notes_compare", study.pk, session.pk)
+    if data is not None and submit_form(
+        request,
+        form,
+        lambda: services.disagreement_record(session=session, actor=request.user, **form.cleaned_data),
+        _("Disagreement recorded."),
+    ):
+        return redirect("field_notes_compare", study.pk, session.pk)
     return render(
         request,
         "interviews/field_notes_compare.html",
