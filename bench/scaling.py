@@ -18,7 +18,14 @@ Django's test ``Client`` (middleware, view, queries, templates; no network):
 * applying a code (``excerpt_create`` as coding.js posts it);
 * QDPX export (the download, consumed whole);
 * QDPX import of that export into a new study (the services behind the Exchange page;
-  rolled back afterwards so that reruns see the same data).
+  rolled back afterwards so that reruns see the same data);
+* the chapter-4 PDF as the worker renders it (gather the chapter, render its HTML,
+  WeasyPrint): a chapter with one section per top-level code (the 10 with the most
+  excerpts at most), each with a ``{count}`` paragraph, a code-frequency table and
+  an equal share of 300 quotes (about 60 pages at every scale: a thesis chapter does not grow with
+  the data, but its counts and tables are computed over all of it).
+
+``--operations view,retrieval,matrix,apply,export,import,chapter`` measures a subset.
 
 Each: median and nearest-rank p95 of the server time, the SQL query count and the
 peak of Python memory allocated during one request (``tracemalloc``, in a separate
@@ -103,7 +110,54 @@ def consume(response) -> bytes:
     return response.content
 
 
-def measure_study(study, requests: int, heavy_requests: int, explain: bool) -> dict[str, tuple]:
+CHAPTER_TITLE = "Skalering: kapittel 4"
+QUOTES = 300
+
+
+def chapter_for(study, owner):
+    """The benchmark chapter of ``study``: reused when present, else composed through the services."""
+    from django.db.models import Count, Q
+
+    from cases.models import Attribution, Chapter, ChapterBlock
+    from cases.services import chapters as services
+    from interviews.models import Code, Excerpt
+
+    chapter = Chapter.objects.filter(study=study, title=CHAPTER_TITLE).first()
+    if chapter is not None:
+        return chapter
+    chapter = services.chapter_create(
+        study=study, actor=owner, title=CHAPTER_TITLE, attribution=Attribution.GROUP, table_of_contents=True
+    )
+    tops = list(
+        Code.objects.filter(study=study, parent__isnull=True)
+        .annotate(n=Count("children__codings", filter=Q(children__isnull=False)))
+        .order_by("-n", "pk")[:10]
+    )
+    per_section = QUOTES // len(tops)
+    for top in tops:
+        section = services.section_create(
+            chapter=chapter, actor=owner, title=top.name, feed="code", code=top, group_quotes=True, fill_quotes=False
+        )
+        services.text_block_create(section=section, actor=owner, text="{count} av informantene sa noe om dette.")
+        services.table_block_create(section=section, actor=owner, table=ChapterBlock.Table.CODE_FREQUENCY)
+        picked = (
+            Excerpt.objects.filter(
+                codings__code__in=Code.objects.filter(Q(pk=top.pk) | Q(parent=top) | Q(parent__parent=top))
+            )
+            .distinct()
+            .order_by("pk")[:per_section]
+        )
+        for excerpt in picked:
+            services.quote_add(section=section, actor=owner, excerpt=excerpt)
+    return chapter
+
+
+OPERATIONS = ("view", "retrieval", "matrix", "apply", "export", "import", "chapter")
+
+
+def measure_study(
+    study, requests: int, heavy_requests: int, explain: bool, operations: tuple[str, ...] = OPERATIONS
+) -> dict[str, tuple]:
     import random
 
     from django.db import connection, transaction
@@ -132,11 +186,16 @@ def measure_study(study, requests: int, heavy_requests: int, explain: bool) -> d
 
         return action
 
-    results["Coding view (longest source)"] = timed(get(reverse("coding_view", args=[study.pk, source.pk])), requests)
-    results["Retrieval, code with most excerpts, page 1"] = timed(
-        get(reverse("retrieval", args=[study.pk]) + f"?code={code.pk}"), requests
-    )
-    results["Code × group matrix"] = timed(get(reverse("code_matrix", args=[study.pk])), requests)
+    if "view" in operations:
+        results["Coding view (longest source)"] = timed(
+            get(reverse("coding_view", args=[study.pk, source.pk])), requests
+        )
+    if "retrieval" in operations:
+        results["Retrieval, code with most excerpts, page 1"] = timed(
+            get(reverse("retrieval", args=[study.pk]) + f"?code={code.pk}"), requests
+        )
+    if "matrix" in operations:
+        results["Code × group matrix"] = timed(get(reverse("code_matrix", args=[study.pk])), requests)
 
     rng = random.Random(7)
     text = source.text
@@ -152,7 +211,8 @@ def measure_study(study, requests: int, heavy_requests: int, explain: bool) -> d
         )
         assert response.status_code == 200, response.content[:300]
 
-    results["Apply a code (excerpt_create)"] = timed(apply_code, requests)
+    if "apply" in operations:
+        results["Apply a code (excerpt_create)"] = timed(apply_code, requests)
 
     export_url = reverse("exchange_export_qdpx", args=[study.pk])
     exported = {}
@@ -160,7 +220,8 @@ def measure_study(study, requests: int, heavy_requests: int, explain: bool) -> d
     def export():
         exported["bytes"] = get(export_url)()
 
-    results["QDPX export"] = timed(export, heavy_requests, warm_up=False)
+    if "export" in operations or "import" in operations:
+        results["QDPX export"] = timed(export, heavy_requests, warm_up=False)
 
     def import_back():
         with transaction.atomic():
@@ -168,8 +229,27 @@ def measure_study(study, requests: int, heavy_requests: int, explain: bool) -> d
             qdpx_import_new_study(owner=owner, project=project, title="Import (rolled back)")
             transaction.set_rollback(True)
 
-    results["QDPX import (into a new study, rolled back)"] = timed(import_back, heavy_requests, warm_up=False)
-    results["_export_size"] = (len(exported["bytes"]),)
+    if "import" in operations:
+        results["QDPX import (into a new study, rolled back)"] = timed(import_back, heavy_requests, warm_up=False)
+    results["_export_size"] = (len(exported.get("bytes", b"")),)
+
+    if "chapter" in operations:
+        from pypdf import PdfReader
+
+        from cases.chapters.document import build_document
+        from cases.chapters.render import chapter_html
+        from cases.pdf import render_pdf
+
+        chapter = chapter_for(study, owner)
+        pages = {}
+
+        def render_chapter():
+            document = build_document(chapter, for_print=True)
+            pdf = render_pdf(chapter_html(document))
+            pages["count"] = f"{len(PdfReader(io.BytesIO(pdf)).pages)} pages, {len(document.printed_quotes)} quotes"
+
+        results["Chapter-4 PDF (gather, HTML, WeasyPrint)"] = timed(render_chapter, heavy_requests)
+        results["_chapter_pages"] = (pages["count"],)
 
     if explain:
         from django.test.utils import CaptureQueriesContext
@@ -196,11 +276,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=15)
     parser.add_argument("--heavy-requests", type=int, default=3, help="timed repetitions of export and import")
     parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
+    parser.add_argument("--operations", default=",".join(OPERATIONS), help="a subset of " + ",".join(OPERATIONS))
     parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE the slowest retrieval and matrix queries"
     )
     args = parser.parse_args()
     scales = [float(value) for value in args.scales.split(",")]
+    operations = tuple(name.strip() for name in args.operations.split(","))
+    if unknown := set(operations) - set(OPERATIONS):
+        parser.error(f"unknown operations: {', '.join(sorted(unknown))}")
 
     reused = recreate_database(args.database_url, reuse=args.reuse)
     os.environ["DATABASE_URL"] = args.database_url
@@ -227,12 +311,14 @@ def main() -> None:
     table = {}
     for scale, study, built in studies:
         started = time.perf_counter()
-        table[scale] = measure_study(study, args.requests, args.heavy_requests, args.explain)
+        table[scale] = measure_study(study, args.requests, args.heavy_requests, args.explain, operations)
         size = table[scale].pop("_export_size")[0]
+        pages = table[scale].pop("_chapter_pages", (None,))[0]
         generated = f"generated in {built:.1f} s" if built is not None else "reused"
         print(
             f"{scale:g}x measured in {time.perf_counter() - started:.0f} s ({generated}; QDPX {size / 2**20:.1f} MiB; "
-            f"load {os.getloadavg()[0]:.2f})",
+            + (f"chapter {pages}; " if pages else "")
+            + f"load {os.getloadavg()[0]:.2f})",
             flush=True,
         )
 
