@@ -12,7 +12,10 @@ users runs locust headless for ``--run-time`` seconds (``bench/loadtest/locustfi
 (weight 4), apply two codes to a new selection (4), retrieve a code (2), open the reports page and request
 the method overview (1), with 1–5 s between a user's requests. No Celery worker runs: a report request is
 measured up to the job being queued. Afterwards every excerpt the server acknowledged with 200 is looked up
-in the database. Prints throughput, p50/p95/p99 and errors per request kind.
+in the database. Prints throughput, p50/p95/p99 and errors per request kind twice: over the whole run (the
+ramp with its Argon2 log-ins included) and in the steady state (requests started ``--settle`` seconds after
+the last user was spawned, so after every log-in). Server errors are logged with their tracebacks to
+``var/bench-load/gunicorn.log``; the first ones are printed with the figures.
 """
 
 from __future__ import annotations
@@ -98,15 +101,53 @@ def acknowledged_missing(url: str, acked: list[list[int]]) -> int:
     return sum(1 for row in acked if tuple(row) not in stored)
 
 
+def nearest_rank(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
+
+
+def steady_rows(samples_path: Path, settle: float) -> tuple[dict, float]:
+    """Per request name: count, req/s, p50/p95/p99 and failures of the requests begun ``settle`` s after spawning."""
+    if not samples_path.exists():
+        return {}, math.nan
+    data = json.loads(samples_path.read_text(encoding="utf-8"))
+    if not data["samples"] or data["spawned_at"] is None:
+        return {}, math.nan
+    begin = data["spawned_at"] + settle
+    kept = [sample for sample in data["samples"] if sample[0] >= begin]
+    if not kept:
+        return {}, math.nan
+    window = max(sample[0] for sample in kept) - begin
+    groups: dict[str, list] = {}
+    for sample in kept:
+        groups.setdefault(sample[1], []).append(sample)
+        groups.setdefault("Aggregated", []).append(sample)
+    rows = {}
+    for name, group in groups.items():
+        times = [sample[2] for sample in group]
+        rows[name] = {
+            "Request Count": len(group),
+            "Requests/s": len(group) / window if window > 0 else math.nan,
+            "50%": round(nearest_rank(times, 0.50)),
+            "95%": round(nearest_rank(times, 0.95)),
+            "99%": round(nearest_rank(times, 0.99)),
+            "Failure Count": sum(1 for sample in group if not sample[3]),
+        }
+    return rows, window
+
+
 def collect(users: int, args, load: tuple[float, float], elapsed: float, errors_text: str = "") -> dict:
     prefix = WORK / f"u{users}"
     acked_path = WORK / f"acked-{users}.json"
+    steady, window = steady_rows(WORK / f"samples-{users}.json", args.settle)
     rows = {row["Name"]: row for row in csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8"))}
     acked = json.loads(acked_path.read_text(encoding="utf-8")) if acked_path.exists() else []
     failures = list(csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")))
     return {
         "users": users,
         "rows": rows,
+        "steady": steady,
+        "window": window,
         "acked": len(acked),
         "missing": acknowledged_missing(args.database_url, acked),
         "load": load,
@@ -127,7 +168,11 @@ def run_level(users: int, args, env: dict[str, str]) -> dict:
     ]  # fmt: skip
     started = time.perf_counter()
     result = subprocess.run(  # noqa: S603 - fixed arguments
-        command, env={**env, "LOAD_ACKED": str(acked_path)}, capture_output=True, text=True, timeout=args.run_time + 120
+        command,
+        env={**env, "LOAD_ACKED": str(acked_path), "LOAD_SAMPLES": str(WORK / f"samples-{users}.json")},
+        capture_output=True,
+        text=True,
+        timeout=args.run_time + 120,
     )
     elapsed = time.perf_counter() - started
     if not Path(f"{prefix}_stats.csv").exists():
@@ -144,6 +189,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8391)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds after spawning before the steady state")
     parser.add_argument("--report-only", action="store_true", help="print the last run's figures from var/bench-load")
     args = parser.parse_args()
     if args.report_only:
@@ -169,6 +215,7 @@ def main() -> None:
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
     env["LOAD_PLAN"] = str(plan_path)
 
+    server_log = open(WORK / "gunicorn.log", "w", encoding="utf-8")  # noqa: SIM115 - closed after gunicorn exits
     gunicorn = subprocess.Popen(  # noqa: S603 - fixed arguments
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -188,6 +235,8 @@ def main() -> None:
         ],  # fmt: skip
         cwd=ROOT,
         env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_until_ready(args.port)
@@ -199,6 +248,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             gunicorn.kill()
             gunicorn.wait()
+        server_log.close()
     report(results, args)
 
 
@@ -207,18 +257,29 @@ def report(results: list[dict], args) -> None:
         f"\ngunicorn {args.workers} workers × {args.threads} threads (gthread), {args.studies} studies, "
         f"{args.run_time} s per level, locust on the same 2 cores.\n"
     )
-    print("| Users | Request | Requests | Req/s | p50 (ms) | p95 (ms) | p99 (ms) | Errors |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for title, key in (("Whole run, ramp and log-ins included", "rows"), ("Steady state", "steady")):
+        print(f"{title}:\n")
+        print("| Users | Request | Requests | Req/s | p50 (ms) | p95 (ms) | p99 (ms) | Errors |")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|")
+        for result in results:
+            names = ("coding view", "apply code", "retrieval", "report list", "request report", "log in", "Aggregated")
+            for name in names:
+                row = result[key].get(name)
+                if row is None:
+                    continue
+                print(
+                    f"| {result['users']} | {name} | {row['Request Count']} | {float(row['Requests/s']):.1f} | "
+                    f"{row['50%']} | {row['95%']} | {row['99%']} | {row['Failure Count']} |"
+                )
+        print()
     for result in results:
-        for name in ("coding view", "apply code", "retrieval", "report list", "request report", "log in", "Aggregated"):
-            row = result["rows"].get(name)
-            if row is None:
-                continue
-            print(
-                f"| {result['users']} | {name} | {row['Request Count']} | {float(row['Requests/s']):.1f} | "
-                f"{row['50%']} | {row['95%']} | {row['99%']} | {row['Failure Count']} |"
-            )
-    print()
+        print(f"{result['users']} users: steady state over {result['window']:.0f} s.")
+    log = WORK / "gunicorn.log"
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    errors = [block for block in text.split("\n20") if " ERROR " in block[:120] or "Traceback" in block]
+    print(f"Server log: {len(errors)} error entries in {log}.")
+    for block in errors[:3]:
+        print("  " + block[:1500].replace("\n", "\n  "))
     for result in results:
         print(
             f"{result['users']} users: {result['acked']} excerpts acknowledged, {result['missing']} of them missing "

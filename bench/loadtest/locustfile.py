@@ -3,7 +3,9 @@ retrieving, and now and then requesting a report. Run by load.py, not by hand.
 
 Each virtual user logs in as one of the generated owners (``LOAD_PLAN``, a JSON file written by load.py)
 and works in that owner's study. Every excerpt the server acknowledges (200) is written to
-``LOAD_ACKED`` so load.py can check afterwards that all of them are in the database.
+``LOAD_ACKED`` so load.py can check afterwards that all of them are in the database, and every request
+(start time, name, response time, success) with the moment the last user was spawned to ``LOAD_SAMPLES``, so
+load.py can report the steady state apart from the ramp and its log-ins.
 """
 
 import itertools
@@ -11,20 +13,38 @@ import json
 import os
 import random
 import re
+import time
 
 from locust import HttpUser, between, events, task
 
 PLAN = json.load(open(os.environ["LOAD_PLAN"], encoding="utf-8"))
 ACKED_PATH = os.environ["LOAD_ACKED"]
 ACKED: list[tuple[int, int, int]] = []
+SAMPLES_PATH = os.environ.get("LOAD_SAMPLES")
+SAMPLES: list[tuple[float, str, float, bool]] = []
+SPAWNED: dict[str, float] = {}
 _numbers = itertools.count()
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@events.request.add_listener
+def _sample(request_type, name, response_time, response_length, exception=None, start_time=None, **kwargs):
+    began = start_time if start_time is not None else time.time() - response_time / 1000
+    SAMPLES.append((round(began, 3), name, round(response_time, 1), exception is None))
+
+
+@events.spawning_complete.add_listener
+def _spawned(user_count, **kwargs):
+    SPAWNED.setdefault("at", time.time())
 
 
 @events.test_stop.add_listener
 def _write_acked(environment, **kwargs):
     with open(ACKED_PATH, "w", encoding="utf-8") as out:
         json.dump(ACKED, out)
+    if SAMPLES_PATH:
+        with open(SAMPLES_PATH, "w", encoding="utf-8") as out:
+            json.dump({"spawned_at": SPAWNED.get("at"), "samples": SAMPLES}, out)
 
 
 class Researcher(HttpUser):
