@@ -7,8 +7,10 @@ change the study, so they need the edit right; a new study can be made from a
 project by any signed-in user, who becomes its owner.
 
 An import is two steps. The upload is checked and previewed; the file waits
-under a random name in the media folder (its name in the session) and the
-confirm step reads it again, because the study may have changed meanwhile.
+under a random name in the default storage (the media folder, or the object
+store that every web process of a department installation shares; its name in
+the session) and the confirm step reads it again, because the study may have
+changed meanwhile. Uploads never confirmed are deleted after a day.
 Nothing is written before the confirm, and the confirm writes all or nothing.
 Exports are built synchronously: a study of typical size (ten transcripts of
 90 pages, a few hundred excerpts) takes well under a second.
@@ -16,14 +18,14 @@ Exports are built synchronously: a study of typical size (ten transcripts of
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -43,33 +45,47 @@ SESSION_KEY = "refi_import"
 PREVIEW_LIMIT = 200  # names listed per kind on the preview; the counts are always complete
 
 
-def _pending_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "refi-imports"
+PENDING_FOLDER = "refi-imports"
+PENDING_LIFETIME = dt.timedelta(days=1)
+
+
+def _sweep_abandoned() -> None:
+    """Delete uploads whose import was never confirmed (they may hold transcripts) once they are a day old."""
+    try:
+        _folders, names = default_storage.listdir(PENDING_FOLDER)
+    except FileNotFoundError:
+        return
+    cutoff = timezone.now() - PENDING_LIFETIME
+    for name in names:
+        path = f"{PENDING_FOLDER}/{name}"
+        try:
+            if name.endswith(".upload") and default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+        except FileNotFoundError:  # another process swept it first
+            continue
 
 
 def _store(upload: Any) -> str:
     """Keep the uploaded file under a random name until the import is confirmed; returns the name."""
+    _sweep_abandoned()
     token = secrets.token_urlsafe(24)
-    folder = _pending_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{token}.upload", "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    default_storage.save(f"{PENDING_FOLDER}/{token}.upload", upload)
     return token
 
 
-def _pending_path(token: str) -> Path | None:
+def _pending_path(token: str) -> str | None:
+    """The storage name of a pending upload, if ``token`` is one of ours and the file is still there."""
     if not token or not token.replace("-", "").replace("_", "").isalnum():
         return None
-    path = _pending_dir() / f"{token}.upload"
-    return path if path.is_file() else None
+    path = f"{PENDING_FOLDER}/{token}.upload"
+    return path if default_storage.exists(path) else None
 
 
 def _discard(request: HttpRequest) -> None:
     pending = request.session.pop(SESSION_KEY, None) or {}
     path = _pending_path(pending.get("token", ""))
     if path is not None:
-        path.unlink(missing_ok=True)
+        default_storage.delete(path)
 
 
 def _read(stream: IO[bytes], kind: str) -> ParsedProject:
@@ -204,7 +220,7 @@ def _confirmed(request: HttpRequest, study: Study | None) -> tuple[dict[str, Any
     if pending.get("study") != (study.pk if study else None) or path is None:
         return {}, None, _("The preview has expired. Upload the file again.")
     try:
-        with open(path, "rb") as stream:
+        with default_storage.open(path, "rb") as stream:
             return pending, _read(stream, pending["kind"]), ""
     except RefiFileError as error:
         return {}, None, str(error)

@@ -180,3 +180,27 @@ def test_uploads_must_be_qdpx_or_qdc(study, researcher_client):
     assert response.status_code == 400
     assert ".qdpx" in response.content.decode()
     assert not Informant.objects.filter(study=study).exists() and not Excerpt.objects.exists()
+
+
+def test_the_pending_upload_waits_in_the_shared_storage_and_abandoned_ones_are_swept(study, researcher_client):
+    """Every web process reads the pending file through the default storage (an object store in a department
+    installation), and an upload nobody confirmed is deleted a day later, when the next preview is made."""
+    import datetime as dt
+    import os
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    stale = default_storage.save("refi-imports/abandonedtoken.upload", ContentFile(b"PK old"))
+    long_ago = (dt.datetime.now() - dt.timedelta(days=2)).timestamp()
+    os.utime(default_storage.path(stale), (long_ago, long_ago))
+    url = reverse("exchange_import", args=[study.pk])
+    data = (FIXTURES / "target-atlas-project.qdpx").read_bytes()
+    researcher_client.post(url, {"file": _upload("target.qdpx", data)})
+    token = researcher_client.session["refi_import"]["token"]
+    with default_storage.open(f"refi-imports/{token}.upload", "rb") as stored:
+        assert stored.read() == data
+    assert not default_storage.exists(stale)
+    researcher_client.post(url, {"confirm": "1"})
+    assert not default_storage.exists(f"refi-imports/{token}.upload")
+    assert Code.objects.filter(study=study).count() == 3
