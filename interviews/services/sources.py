@@ -58,14 +58,18 @@ def _guess_role(label: str, informants_by_code: dict[str, Informant]) -> tuple[s
     return SpeakerLabel.Role.UNIDENTIFIED, None
 
 
-def _detect_turns(source: Source, keep_mapping: dict[str, tuple[str, int | None]] | None = None) -> None:
+def _detect_turns(
+    source: Source, keep_mapping: dict[str, tuple[str, int | None]] | None = None, *, new: bool = False
+) -> None:
     """Replace the source's labels and turns with those found in its text.
 
     A label already mapped (in ``keep_mapping``, keyed by the label folded to
-    lower case) keeps its mapping; a new one gets a guess.
+    lower case) keeps its mapping; a new one gets a guess. A ``new`` source has
+    none to replace.
     """
-    SpeakerTurn.objects.filter(source=source).delete()
-    SpeakerLabel.objects.filter(source=source).delete()
+    if not new:
+        SpeakerTurn.objects.filter(source=source).delete()
+        SpeakerLabel.objects.filter(source=source).delete()
     informants = list(Informant.objects.filter(study_id=source.study_id).only("pk", "code"))
     informants_by_code = {informant.code.casefold(): informant for informant in informants}
     found = importers.find_speaker_turns(source.text, informants_by_code)
@@ -179,9 +183,10 @@ def source_create(
         created_by=actor,
     )
     with transaction.atomic():
-        source.full_clean()
+        # The study and the actor are rows the caller holds: no look-up to check that they exist.
+        source.full_clean(exclude={"study", "created_by"})
         source.save()
-        _detect_turns(source)
+        _detect_turns(source, new=True)
         audit_record(
             study=study,
             actor=actor,

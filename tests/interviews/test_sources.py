@@ -537,6 +537,21 @@ def test_source_list_query_count_does_not_grow(researcher_client, researcher, st
     assert response.content.decode().count("data-source=") == size
 
 
+@pytest.mark.parametrize("turns", [2, 40])
+def test_importing_a_transcript_takes_the_same_queries_whatever_its_length(
+    researcher_client, study, focus_group, django_assert_num_queries, turns
+):
+    text = "".join(f"Moderator: Spørsmål {n}?\nT-K{n % 3 + 1}: Svar {n}.\n" for n in range(turns))
+    upload = SimpleUploadedFile("lang.txt", text.encode("utf-8"), content_type="text/plain")
+    # session, user, membership+study; the source; the informants; labels and turns in bulk; the audit row;
+    # the labels counted for the message; and the savepoint pair of the atomic block inside the test's transaction.
+    # A new source has no turns to delete, and its study and author exist (no look-ups to check).
+    with django_assert_num_queries(11):
+        response = researcher_client.post(reverse("source_create", args=[study.pk]), create_data(upload=upload))
+    assert response.status_code == 302
+    assert SpeakerTurn.objects.filter(source__study=study).count() == 2 * turns
+
+
 def test_source_list_does_not_load_the_texts(researcher, study):
     make_source(study, researcher, "Lang tekst " * 100)
     source = source_list(study).get()
