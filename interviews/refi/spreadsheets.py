@@ -55,13 +55,14 @@ def excerpt_table(study: Study) -> Table:
     excerpts = consent_policy.excerpts_without_excluded(matching, study)
 
     def rows() -> Iterator[list[Any]]:
+        links = selectors.study_links(study)  # two joins for the whole study, not two id lists per chunk
         chunk: list[Excerpt] = []
         for excerpt in excerpts.iterator(chunk_size=CHUNK):
             chunk.append(excerpt)
             if len(chunk) == CHUNK:
-                yield from _excerpt_rows(chunk, lookups)
+                yield from _excerpt_rows(chunk, lookups, links)
                 chunk = []
-        yield from _excerpt_rows(chunk, lookups)
+        yield from _excerpt_rows(chunk, lookups, links)
 
     header = [
         _("Code path"),
@@ -78,8 +79,10 @@ def excerpt_table(study: Study) -> Table:
     return Table(header=header, rows=rows(), note=left_out.summary)
 
 
-def _excerpt_rows(excerpts: list[Excerpt], lookups: selectors.RetrievalLookups) -> Iterator[list[Any]]:
-    for excerpt in selectors.attach_codes_and_speakers(excerpts, lookups):
+def _excerpt_rows(
+    excerpts: list[Excerpt], lookups: selectors.RetrievalLookups, links: selectors.ExcerptLinks
+) -> Iterator[list[Any]]:
+    for excerpt in selectors.attach_codes_and_speakers(excerpts, lookups, links):
         session = excerpt.source.session
         shared = [
             excerpt.text,
@@ -177,8 +180,11 @@ def code_group_table(study: Study) -> Table:
 # Writers ---------------------------------------------------------------------------------------------------------------
 
 
+CSV_PIECE = 64 * 1024  # characters per streamed piece: one write per row would cost more than the rows
+
+
 def write_csv(table: Table) -> Iterator[str]:
-    """The table as CSV lines (UTF-8 with a byte-order mark first, so Excel shows æøå)."""
+    """The table as CSV (UTF-8 with a byte-order mark first, so Excel shows æøå), in pieces of about 64 KB."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -192,7 +198,8 @@ def write_csv(table: Table) -> Iterator[str]:
     writer.writerow(table.header)
     for row in table.rows:
         writer.writerow(row)
-        yield flush()
+        if buffer.tell() >= CSV_PIECE:
+            yield flush()
     if table.note:
         writer.writerow([])
         writer.writerow([table.note])

@@ -204,3 +204,22 @@ def test_the_pending_upload_waits_in_the_shared_storage_and_abandoned_ones_are_s
     researcher_client.post(url, {"confirm": "1"})
     assert not default_storage.exists(f"refi-imports/{token}.upload")
     assert Code.objects.filter(study=study).count() == 3
+
+
+@pytest.mark.parametrize("extra", [0, 6])
+def test_the_excerpt_csv_takes_the_same_queries_whatever_the_number_of_excerpts(
+    coded, researcher, researcher_client, django_assert_num_queries, extra
+):
+    source = Source.objects.get(study=coded)
+    code = Code.objects.get(study=coded, name="Ironi")
+    for n in range(extra):  # one-character excerpts of "sa hun, og vi lo"
+        start = TEXT.index("sa hun") + n
+        excerpt_create(
+            source=source, actor=researcher, start=start, end=start + 1, text=TEXT[start], code_ids=[code.pk]
+        )
+    # session, user, membership+study, the audit row; the codebook, informants, groups, sites, attributes;
+    # what is left out; the excerpts; the codings and speaker links of the whole study (two joins)
+    with django_assert_num_queries(13):
+        response = researcher_client.get(reverse("exchange_excerpts_csv", args=[coded.pk]))
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert body.count("Humor > Ironi") == 1 + extra
