@@ -25,10 +25,12 @@ spooled temporary file that moves to disk past a few megabytes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 import uuid
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -67,6 +69,8 @@ ORIGIN = "Case study workbench"
 GUID_NAMESPACE = uuid.UUID("6f1c7a52-3c5e-4f0e-9a51-2b8d1c0e7a11")
 BLANK = "▒"  # stands in for each character of an excluded informant's turn
 SPOOL_BYTES = 8 * 1024 * 1024
+SOURCE_CHUNK = 8  # sources (with their text) fetched at a time
+EXCERPT_CHUNK = 2000
 
 # Variables our informants carry besides their attributes. The names are fixed (English) so an import recognises them.
 GROUP, SITE, ROLE, STATUS, CONSENT = "Group", "Site", "Role", "Status", "Consent"
@@ -350,19 +354,24 @@ class _Writer:
     def sources(
         self, archive: zipfile.ZipFile, exported: QuerySet[Excerpt], memos_by_source: dict[int, list[Memo]]
     ) -> None:
-        sources = list(
+        # Three streams in the same order (source title, source, offsets), read side by side: a fixed number of
+        # queries however many sources there are, and only a few sources' text in memory at a time.
+        sources = (
             Source.objects.filter(study=self.study, is_current=True)
             .select_related("session")
-            .only("pk", "title", "kind", "session__code", "created_by_id", "created_at", "study_id")
+            .only("pk", "title", "version", "kind", "text", "session__code", "created_by_id", "created_at", "study_id")
             .order_by("title", "pk")
         )
-        if not sources:
+        rows = sources.iterator(chunk_size=SOURCE_CHUNK)
+        first = next(rows, None)
+        if first is None:
             return
         excluded_ids = list(self.plan.excluded)
+        blank_spans = _blank_spans(self.study, excluded_ids) if excluded_ids else {}
+        selections = _Selections(exported)
         with self.xf.element(_q("Sources")):
-            for source in sources:
-                text = Source.objects.values_list("text", flat=True).get(pk=source.pk)
-                blanked = _blank_turns(source, text, excluded_ids) if excluded_ids else text
+            for source in itertools.chain([first], rows):
+                blanked = _blank_turns(source.text, blank_spans.get(source.pk, []))
                 file_guid = self.g("source-text", source.pk)
                 archive.writestr(f"sources/{file_guid}.txt", blanked.encode("utf-8"))
                 attrib = self.who(
@@ -375,7 +384,7 @@ class _Writer:
                     source.created_at,
                 )
                 element = self.element("TextSource", attrib)
-                for excerpt, code_ids in _excerpts_with_codes(exported.filter(source=source)):
+                for excerpt, code_ids in selections.of(source.pk):
                     if blanked[excerpt.start : excerpt.end] != excerpt.text:
                         continue  # it overlaps a blanked turn although its speakers were set by hand without them
                     element.append(self.selection(excerpt, code_ids))
@@ -384,6 +393,7 @@ class _Writer:
                 self.value(element, SESSION, source.session.code if source.session else "")
                 self.value(element, SOURCE_KIND, source.kind)
                 self.xf.write(element)
+                element.clear()
 
     def selection(self, excerpt: Excerpt, code_ids: list[int]) -> etree._Element:
         attrib = self.who(
@@ -462,11 +472,18 @@ def _latest_consents(informants: list[Informant]) -> dict[int, str]:
     return out
 
 
-def _blank_turns(source: Source, text: str, excluded_ids: list[int]) -> str:
-    """The text with every turn of an excluded informant blanked, label kept, lengths and line ends kept."""
-    spans = SpeakerTurn.objects.filter(source=source, speaker__informant_id__in=excluded_ids).values_list(
-        "label_end", "end"
-    )
+def _blank_spans(study: Study, excluded_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """Where each current source holds a turn of an excluded informant (after its label), by source; one query."""
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for source_id, start, end in SpeakerTurn.objects.filter(
+        source__study=study, source__is_current=True, speaker__informant_id__in=excluded_ids
+    ).values_list("source_id", "label_end", "end"):
+        spans[source_id].append((start, end))
+    return spans
+
+
+def _blank_turns(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with every span blanked (an excluded informant's turns), label kept, lengths and line ends kept."""
     if not spans:
         return text
     chars = list(text)
@@ -477,33 +494,53 @@ def _blank_turns(source: Source, text: str, excluded_ids: list[int]) -> str:
     return "".join(chars)
 
 
-def _excerpts_with_codes(excerpts: QuerySet[Excerpt]) -> list[tuple[Excerpt, list[int]]]:
-    rows = list(
-        excerpts.only(
-            "pk",
-            "start",
-            "end",
-            "text",
-            "memo",
-            "condensed_meaning",
-            "is_deviant",
-            "is_counter_finding",
-            "has_identifying_details",
-            "created_by_id",
-            "created_at",
-            "updated_at",
-            "source_id",
-            "study_id",
-        ).order_by("start", "end", "pk")
-    )
-    codes: dict[int, list[int]] = defaultdict(list)
-    for excerpt_id, code_id in (
-        Coding.objects.filter(excerpt__in=[e.pk for e in rows])
-        .values_list("excerpt_id", "code_id")
-        .order_by("excerpt_id", "code_id")
-    ):
-        codes[excerpt_id].append(code_id)
-    return [(excerpt, codes[excerpt.pk]) for excerpt in rows]
+class _Selections:
+    """The exported excerpts with their code ids, read in two ordered queries and handed out source by source.
+
+    The sources are written in the order (title, pk); the excerpts and codings are read in the same order, so
+    each source takes the excerpts at the head of the stream and the stream never goes back.
+    """
+
+    def __init__(self, excerpts: QuerySet[Excerpt]):
+        order = ("source__title", "source_id", "start", "end", "pk")
+        self.excerpts = iter(
+            excerpts.only(
+                "pk",
+                "start",
+                "end",
+                "text",
+                "memo",
+                "condensed_meaning",
+                "is_deviant",
+                "is_counter_finding",
+                "has_identifying_details",
+                "created_by_id",
+                "created_at",
+                "updated_at",
+                "source_id",
+                "study_id",
+            )
+            .order_by(*order)
+            .iterator(chunk_size=EXCERPT_CHUNK)
+        )
+        self.codings = iter(
+            Coding.objects.filter(excerpt__in=excerpts.values("pk"))
+            .order_by(*(f"excerpt__{name}" for name in order), "code_id")
+            .values_list("excerpt_id", "code_id")
+            .iterator(chunk_size=EXCERPT_CHUNK)
+        )
+        self.next_excerpt: Excerpt | None = next(self.excerpts, None)
+        self.next_coding: tuple[int, int] | None = next(self.codings, None)
+
+    def of(self, source_id: int) -> Iterator[tuple[Excerpt, list[int]]]:
+        while self.next_excerpt is not None and self.next_excerpt.source_id == source_id:
+            excerpt = self.next_excerpt
+            code_ids = []
+            while self.next_coding is not None and self.next_coding[0] == excerpt.pk:
+                code_ids.append(self.next_coding[1])
+                self.next_coding = next(self.codings, None)
+            yield excerpt, code_ids
+            self.next_excerpt = next(self.excerpts, None)
 
 
 def _project_notes(study: Study, plan: ExportPlan) -> list[tuple[str, str, str]]:
