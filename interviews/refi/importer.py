@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from cases.models import AttributeDefinition, AttributeValue, Informant, InformantGroup, Site, Study, User
 from cases.services.audit import audit_record
@@ -28,7 +29,6 @@ from cases.services.studies import study_create
 from interviews.importers import ImportedText
 from interviews.models import Code, Coding, Excerpt, Memo, Session, Source
 from interviews.selectors_codebook import code_paths
-from interviews.services.codebook import build_code
 from interviews.services.sources import source_create, speakers_derive_for_source
 
 from .exporter import CASE_VARIABLES, GROUP, ROLE, SESSION, SITE, SOURCE_KIND, SOURCE_VARIABLES
@@ -45,6 +45,7 @@ ATTRIBUTE_KINDS = {
 }
 BOOLEAN_CHOICES = ["true", "false"]
 RESERVED = {*CASE_VARIABLES, *SOURCE_VARIABLES}
+BATCH = 2000  # rows per INSERT or UPDATE
 
 
 @dataclass
@@ -220,29 +221,46 @@ class _Importer:
 
     def codes(self) -> None:
         codes = list(Code.objects.select_for_update().filter(study=self.study))
+        by_id = {code.pk: code for code in codes}
+        for code in codes:  # the parents in memory, so that validating a new child walks no rows
+            if code.parent_id:
+                code.parent = by_id[code.parent_id]
         paths = code_paths(codes)
         by_path = {tuple(paths[code.pk].split(" > ")): code for code in codes}
-        for path, parsed in sorted(self.project.codes.items(), key=lambda item: len(item[0])):
-            code = by_path.get(path)
-            if code is None:
+        next_position: dict[int | None, int] = {}
+        for code in codes:
+            next_position[code.parent_id] = max(next_position.get(code.parent_id, 0), code.position + 1)
+        leaves = _leaves(self.project.codes)
+        # Level by level, so that each new code's parent has its id when the code is written.
+        for depth in sorted({len(path) for path in self.project.codes}):
+            new: list[Code] = []
+            for path, parsed in self.project.codes.items():
+                if len(path) != depth or path in by_path:
+                    continue
                 parent = by_path[path[:-1]] if len(path) > 1 else None
-                code = build_code(
+                parent_id = parent.pk if parent else None
+                code = Code(
                     study=self.study,
-                    actor=self.actor,
-                    name=parsed.name[:CODE_MAX],
                     parent=parent,
+                    name=parsed.name[:CODE_MAX].strip(),
+                    created_by=self.actor,
                     colour=parsed.colour or (parent.colour if parent else DEFAULT_COLOUR),
                     description=parsed.description,
-                    status=Code.Status.ACTIVE if parsed.is_codable or not self._is_leaf(path) else Code.Status.DROPPED,
+                    status=Code.Status.ACTIVE if parsed.is_codable or path not in leaves else Code.Status.DROPPED,
+                    position=next_position.get(parent_id, 0),
                 )
+                next_position[parent_id] = code.position + 1
+                # The study, the actor and the parents are rows this import holds: no look-up per code.
+                code.full_clean(exclude={"study", "parent", "created_by"})
                 by_path[path] = code
-                self.result.codes += 1
+                new.append(code)
+            Code.objects.bulk_create(new, batch_size=BATCH)
+            self.result.codes += len(new)
+        for path, parsed in self.project.codes.items():
+            code = by_path[path]
             self.code_ids[path] = code.pk
             for note_guid in parsed.note_guids:
                 self.note_targets.setdefault(note_guid, {"code_id": code.pk})
-
-    def _is_leaf(self, path: tuple[str, ...]) -> bool:
-        return not any(other[: len(path)] == path and len(other) > len(path) for other in self.project.codes)
 
     def informants(self) -> None:
         definitions = {a.name.casefold(): a for a in AttributeDefinition.objects.filter(study=self.study)}
@@ -263,20 +281,29 @@ class _Importer:
         groups = {g.label.casefold(): g for g in InformantGroup.objects.filter(study=self.study)}
         sites = {s.pseudonym.casefold(): s for s in Site.objects.filter(study=self.study)}
         existing = {i.code.casefold(): i for i in Informant.objects.filter(study=self.study)}
+        have = set(
+            AttributeValue.objects.filter(informant__study=self.study).values_list("informant_id", "definition_id")
+        )
+        new = [
+            self._new_informant(case, groups, sites)
+            for case in self.project.cases
+            if case.name.casefold() not in existing
+        ]
+        Informant.objects.bulk_create(new, batch_size=BATCH)
+        self.result.informants += len(new)
+        existing.update((informant.code.casefold(), informant) for informant in new)
+        values = []
         for case in self.project.cases:
-            informant = existing.get(case.name.casefold())
-            if informant is None:
-                informant = self._new_informant(case, groups, sites)
-                existing[case.name.casefold()] = informant
-            have = set(AttributeValue.objects.filter(informant=informant).values_list("definition_id", flat=True))
+            informant = existing[case.name.casefold()]
             for variable in attribute_variables:
                 value = case.values.get(variable.name, "")
                 definition = definitions[variable.name.casefold()]
-                if value and definition.pk not in have:
-                    AttributeValue.objects.create(
-                        informant=informant, definition=definition, **_typed(definition, value)
+                if value and (informant.pk, definition.pk) not in have:
+                    values.append(
+                        AttributeValue(informant=informant, definition=definition, **_typed(definition, value))
                     )
             self.informant_of_case[case.name] = informant.pk
+        AttributeValue.objects.bulk_create(values, batch_size=BATCH)
 
     def _new_informant(self, case: ParsedCase, groups: dict, sites: dict) -> Informant:
         group = site = None
@@ -305,9 +332,9 @@ class _Importer:
             notes=case.description,
             status=Informant.Status.RECRUITED,
         )
-        informant.full_clean()
-        informant.save()
-        self.result.informants += 1
+        # The study, group and site are rows this import holds, and the preview found no case matching an
+        # informant of the study or another case: no look-up per informant.
+        informant.full_clean(exclude={"study", "group", "site"}, validate_constraints=False)
         return informant
 
     def sources(self) -> None:
@@ -357,14 +384,14 @@ class _Importer:
                 guids_of[span].append(selection.guid)
             for note_guid in selection.note_guids:
                 self.note_targets.setdefault(note_guid, {"excerpt_span": (source.pk, span)})
-        created = Excerpt.objects.bulk_create(by_span.values())
+        created = Excerpt.objects.bulk_create(by_span.values(), batch_size=BATCH)
         self.result.excerpts += len(created)
         codings = [
             Coding(excerpt=excerpt, code_id=code_id, created_by=self.actor)
             for span, excerpt in by_span.items()
             for code_id in codes_of[span]
         ]
-        Coding.objects.bulk_create(codings)
+        Coding.objects.bulk_create(codings, batch_size=BATCH)
         self.result.codings += len(codings)
         for span, excerpt in by_span.items():
             self.spans[(source.pk, span)] = excerpt
@@ -378,13 +405,28 @@ class _Importer:
             "excerpt_id", "informant_id"
         ):
             derived.setdefault(excerpt_id, set()).add(informant_id)
+        overridden: dict[int, set[int]] = {}
         for span, excerpt in by_span.items():
             named = {pk for guid in guids_of[span] for pk in speakers_by_selection.get(guid, [])}
             if named and named != derived.get(excerpt.pk, set()):
-                excerpt.speakers.set(named)
-                Excerpt.objects.filter(pk=excerpt.pk).update(speakers_overridden=True)
+                overridden[excerpt.pk] = named
+                excerpt.speakers_overridden = True
+        if overridden:
+            through.objects.filter(excerpt_id__in=list(overridden)).delete()
+            through.objects.bulk_create(
+                [
+                    through(excerpt_id=pk, informant_id=informant_id)
+                    for pk, named in overridden.items()
+                    for informant_id in named
+                ],
+                batch_size=BATCH,
+            )
+            Excerpt.objects.filter(pk__in=list(overridden)).update(speakers_overridden=True)
 
     def notes(self) -> None:
+        noted: dict[int, Excerpt] = {}
+        flag_fields: set[str] = set()
+        memos = []
         for note_guid, note in self.project.notes.items():
             target = self.note_targets.get(note_guid, {})
             if "excerpt_span" in target:
@@ -393,7 +435,8 @@ class _Importer:
                 excerpt.memo = f"{excerpt.memo}\n\n{memo}".strip() if excerpt.memo else memo
                 for name, value in flags.items():
                     setattr(excerpt, name, value)
-                excerpt.save(update_fields=["memo", *flags])
+                flag_fields.update(flags)
+                noted[excerpt.pk] = excerpt
                 continue
             if not note.text.strip():
                 continue
@@ -405,9 +448,26 @@ class _Importer:
                 text=note.text,
                 created_by=self.actor,
             )
-            memo.full_clean()
-            memo.save()
-            self.result.memos += 1
+            # The study, actor, code and source are rows this import made or read, and a note has one target.
+            memo.full_clean(exclude={"study", "code", "source", "created_by"}, validate_constraints=False)
+            memos.append(memo)
+        Memo.objects.bulk_create(memos, batch_size=BATCH)
+        self.result.memos += len(memos)
+        if noted:
+            # One history row per excerpt whose memo or flags the file set, as saving each one would write.
+            bulk_update_with_history(
+                list(noted.values()),
+                Excerpt,
+                ["memo", *sorted(flag_fields)],
+                batch_size=BATCH,
+                default_user=self.actor,
+            )
+
+
+def _leaves(paths: dict[tuple[str, ...], Any]) -> set[tuple[str, ...]]:
+    """The paths no other path continues."""
+    parents = {path[:-1] for path in paths if len(path) > 1}
+    return set(paths) - parents
 
 
 def _typed(definition: AttributeDefinition, value: str) -> dict[str, Any]:
