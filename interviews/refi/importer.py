@@ -13,7 +13,9 @@ recorded until the researcher records it.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,16 +25,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from cases.models import AttributeDefinition, AttributeValue, Informant, InformantGroup, Site, Study, User
+from cases.models import AttributeDefinition, AttributeValue, AuditEvent, Informant, InformantGroup, Site, Study, User
 from cases.services.audit import audit_record
 from cases.services.studies import study_create
-from interviews.importers import ImportedText
-from interviews.models import Code, Coding, Excerpt, Memo, Session, Source
+from interviews.models import Code, Coding, Excerpt, Memo, Session, Source, SpeakerLabel, SpeakerTurn
 from interviews.selectors_codebook import code_paths
-from interviews.services.sources import source_create, speakers_derive_for_source
+from interviews.services.sources import speaker_turns_find
 
 from .exporter import CASE_VARIABLES, GROUP, ROLE, SESSION, SITE, SOURCE_KIND, SOURCE_VARIABLES
-from .reader import ParsedCase, ParsedProject, ParsedVariable, flags_from_note
+from .reader import ParsedCase, ParsedProject, ParsedSource, ParsedVariable, flags_from_note
 
 DEFAULT_COLOUR = "#ffd166"
 INFORMANT_CODE_MAX = 30
@@ -46,6 +47,8 @@ ATTRIBUTE_KINDS = {
 BOOLEAN_CHOICES = ["true", "false"]
 RESERVED = {*CASE_VARIABLES, *SOURCE_VARIABLES}
 BATCH = 2000  # rows per INSERT or UPDATE
+SOURCE_BATCH = 50  # sources written together (their text in one INSERT)
+SOURCE_BATCH_CHARS = 5_000_000
 
 
 @dataclass
@@ -214,7 +217,6 @@ class _Importer:
         self.study, self.actor, self.project = study, actor, project
         self.result = ImportResult(study=study)
         self.code_ids: dict[tuple[str, ...], int] = {}
-        self.excerpt_of_selection: dict[str, int] = {}
         self.note_targets: dict[str, dict[str, Any]] = {}
         self.spans: dict[tuple[int, tuple[int, int]], Excerpt] = {}
         self.informant_of_case: dict[str, int] = {}
@@ -338,29 +340,90 @@ class _Importer:
         return informant
 
     def sources(self) -> None:
+        """The text sources with their speaker turns, excerpts, codings and speakers, a batch of sources at a time.
+
+        What ``source_create`` and ``speakers_derive_for_source`` do for one source, done here for many in a
+        fixed number of queries per batch: the turns are found in memory, and each excerpt's speakers are
+        derived from them by the same rule before the excerpt is written.
+        """
         sessions = {s.code.casefold(): s for s in Session.objects.filter(study=self.study)}
+        informants_by_code = {
+            informant.code.casefold(): informant
+            for informant in Informant.objects.filter(study=self.study).only("pk", "code")
+        }
         speakers_by_selection: dict[str, list[int]] = {}
         for case in self.project.cases:
             for selection_guid in case.selection_guids:
                 speakers_by_selection.setdefault(selection_guid, []).append(self.informant_of_case[case.name])
+        for batch in _source_batches(self.project.sources):
+            self._source_batch(batch, sessions, informants_by_code, speakers_by_selection)
+
+    def _source_batch(
+        self,
+        batch: list[ParsedSource],
+        sessions: dict[str, Session],
+        informants_by_code: dict[str, Informant],
+        speakers_by_selection: dict[str, list[int]],
+    ) -> None:
         kinds = set(Source.Kind.values)
-        for parsed in self.project.sources:
+        sources = []
+        for parsed in batch:
             kind = parsed.variables.get(SOURCE_KIND, "")
-            session = sessions.get(parsed.variables.get(SESSION, "").casefold())
-            source = source_create(
+            source = Source(
                 study=self.study,
-                actor=self.actor,
-                imported=ImportedText(text=parsed.text, format="txt", encoding="utf-8", filename=f"{parsed.name}.txt"),
-                title=parsed.name,
+                session=sessions.get(parsed.variables.get(SESSION, "").casefold()),
                 kind=kind if kind in kinds else Source.Kind.TRANSCRIPT,
-                session=session,
+                title=parsed.name,
+                text=parsed.text,
+                length=len(parsed.text),
+                imported_from="txt",
+                original_filename=f"{parsed.name}.txt"[:255],
+                detected_encoding="utf-8",
+                created_by=self.actor,
             )
-            self.result.sources += 1
+            # The study, the actor and the session (one of the study's own) are rows this import holds.
+            source.full_clean(exclude={"study", "created_by", "session"})
+            sources.append(source)
+        Source.objects.bulk_create(sources)
+        self.result.sources += len(sources)
+        labels: list[SpeakerLabel] = []
+        turns: list[SpeakerTurn] = []
+        excerpts: list[Excerpt] = []
+        codings: list[Coding] = []
+        speakers: list[tuple[Excerpt, set[int]]] = []
+        for parsed, source in zip(batch, sources, strict=True):
             for note_guid in parsed.note_guids:
                 self.note_targets.setdefault(note_guid, {"source_id": source.pk})
-            self._excerpts(source, parsed, speakers_by_selection)
+            source_labels, source_turns = speaker_turns_find(source, informants_by_code)
+            labels += source_labels
+            turns += source_turns
+            ends = [turn.end for turn in source_turns]
+            for excerpt, code_ids, named in self._excerpts(source, parsed, speakers_by_selection):
+                derived, excerpt.has_unknown_speaker = _speakers_in(source_turns, ends, excerpt.start, excerpt.end)
+                # A case that names its selections says who speaks there; it overrides the turns where they differ.
+                if named and named != derived:
+                    excerpt.speakers_overridden = True
+                excerpts.append(excerpt)
+                codings += [Coding(excerpt=excerpt, code_id=code_id, created_by=self.actor) for code_id in code_ids]
+                speakers.append((excerpt, named if excerpt.speakers_overridden else derived))
+        SpeakerLabel.objects.bulk_create(labels, batch_size=BATCH)
+        SpeakerTurn.objects.bulk_create(turns, batch_size=BATCH)
+        Excerpt.objects.bulk_create(excerpts, batch_size=BATCH)
+        Coding.objects.bulk_create(codings, batch_size=BATCH)
+        through = Excerpt.speakers.through
+        through.objects.bulk_create(
+            [through(excerpt_id=excerpt.pk, informant_id=pk) for excerpt, named in speakers for pk in sorted(named)],
+            batch_size=BATCH,
+        )
+        self.result.excerpts += len(excerpts)
+        self.result.codings += len(codings)
+        _audit_sources(self.study, self.actor, sources)
 
-    def _excerpts(self, source: Source, parsed: Any, speakers_by_selection: dict[str, list[int]]) -> None:
+    def _excerpts(
+        self, source: Source, parsed: ParsedSource, speakers_by_selection: dict[str, list[int]]
+    ) -> Iterator[tuple[Excerpt, list[int], set[int]]]:
+        """One unsaved excerpt per span the file selects (selections on one span become one excerpt), with the
+        ids of its codes and the informants the cases name as speaking in it."""
         by_span: dict[tuple[int, int], Excerpt] = {}
         codes_of: dict[tuple[int, int], list[int]] = {}
         guids_of: dict[tuple[int, int], list[str]] = {}
@@ -384,44 +447,10 @@ class _Importer:
                 guids_of[span].append(selection.guid)
             for note_guid in selection.note_guids:
                 self.note_targets.setdefault(note_guid, {"excerpt_span": (source.pk, span)})
-        created = Excerpt.objects.bulk_create(by_span.values(), batch_size=BATCH)
-        self.result.excerpts += len(created)
-        codings = [
-            Coding(excerpt=excerpt, code_id=code_id, created_by=self.actor)
-            for span, excerpt in by_span.items()
-            for code_id in codes_of[span]
-        ]
-        Coding.objects.bulk_create(codings, batch_size=BATCH)
-        self.result.codings += len(codings)
         for span, excerpt in by_span.items():
             self.spans[(source.pk, span)] = excerpt
-            for selection_guid in guids_of[span]:
-                self.excerpt_of_selection[selection_guid] = excerpt.pk
-        speakers_derive_for_source(source)
-        # A case that names its selections says who speaks there; it overrides the turns where they differ.
-        through = Excerpt.speakers.through
-        derived: dict[int, set[int]] = {}
-        for excerpt_id, informant_id in through.objects.filter(excerpt__source=source).values_list(
-            "excerpt_id", "informant_id"
-        ):
-            derived.setdefault(excerpt_id, set()).add(informant_id)
-        overridden: dict[int, set[int]] = {}
-        for span, excerpt in by_span.items():
             named = {pk for guid in guids_of[span] for pk in speakers_by_selection.get(guid, [])}
-            if named and named != derived.get(excerpt.pk, set()):
-                overridden[excerpt.pk] = named
-                excerpt.speakers_overridden = True
-        if overridden:
-            through.objects.filter(excerpt_id__in=list(overridden)).delete()
-            through.objects.bulk_create(
-                [
-                    through(excerpt_id=pk, informant_id=informant_id)
-                    for pk, named in overridden.items()
-                    for informant_id in named
-                ],
-                batch_size=BATCH,
-            )
-            Excerpt.objects.filter(pk__in=list(overridden)).update(speakers_overridden=True)
+            yield excerpt, codes_of[span], named
 
     def notes(self) -> None:
         noted: dict[int, Excerpt] = {}
@@ -462,6 +491,65 @@ class _Importer:
                 batch_size=BATCH,
                 default_user=self.actor,
             )
+
+
+def _source_batches(sources: list[ParsedSource]) -> Iterator[list[ParsedSource]]:
+    """The sources in batches of at most SOURCE_BATCH sources and about SOURCE_BATCH_CHARS characters."""
+    batch: list[ParsedSource] = []
+    characters = 0
+    for source in sources:
+        if batch and (len(batch) >= SOURCE_BATCH or characters + len(source.text) > SOURCE_BATCH_CHARS):
+            yield batch
+            batch, characters = [], 0
+        batch.append(source)
+        characters += len(source.text)
+    if batch:
+        yield batch
+
+
+def _speakers_in(turns: list[SpeakerTurn], ends: list[int], start: int, end: int) -> tuple[set[int], bool]:
+    """Who speaks in ``start``–``end`` and whether someone unknown does, by the rule of ``speakers_derive_for_source``.
+
+    A turn overlaps when it starts before the span ends and ends after it starts; an overlapping turn of a label
+    mapped to an informant adds that informant, one of an unidentified or unmapped label counts as unknown.
+    """
+    speakers: set[int] = set()
+    unknown = False
+    # Turns never overlap, so in text order their ends are ordered too (``ends``): skip those ending at or
+    # before the start, stop at the first starting at or after the end.
+    index = bisect.bisect_right(ends, start)
+    while index < len(turns) and turns[index].start < end:
+        label = turns[index].speaker
+        index += 1
+        if label.role == SpeakerLabel.Role.INFORMANT and label.informant_id is not None:
+            speakers.add(label.informant_id)
+        elif label.role != SpeakerLabel.Role.MODERATOR:
+            unknown = True
+    return speakers, unknown
+
+
+def _audit_sources(study: Study, actor: User, sources: list[Source]) -> None:
+    """The ``source.created`` rows ``source_create`` writes, one per source, in one insert."""
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                study=study,
+                actor=actor if actor.is_authenticated else None,
+                action="source.created",
+                target_type=source._meta.label_lower,
+                target_id=source.pk,
+                target_label=f"source {source.pk}",
+                data={
+                    "kind": source.kind,
+                    "format": source.imported_from,
+                    "encoding": source.detected_encoding,
+                    "length": source.length,
+                    "session": source.session_id,
+                },
+            )
+            for source in sources
+        ]
+    )
 
 
 def _leaves(paths: dict[tuple[str, ...], Any]) -> set[tuple[str, ...]]:

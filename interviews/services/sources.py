@@ -72,6 +72,17 @@ def _detect_turns(
         SpeakerLabel.objects.filter(source=source).delete()
     informants = list(Informant.objects.filter(study_id=source.study_id).only("pk", "code"))
     informants_by_code = {informant.code.casefold(): informant for informant in informants}
+    labels, turns = speaker_turns_find(source, informants_by_code, keep_mapping)
+    SpeakerLabel.objects.bulk_create(labels)
+    SpeakerTurn.objects.bulk_create(turns)
+
+
+def speaker_turns_find(
+    source: Source,
+    informants_by_code: dict[str, Informant],
+    keep_mapping: dict[str, tuple[str, int | None]] | None = None,
+) -> tuple[list[SpeakerLabel], list[SpeakerTurn]]:
+    """The speaker labels and turns found in the source's text, unsaved (labels first: the turns point at them)."""
     found = importers.find_speaker_turns(source.text, informants_by_code)
     labels: dict[str, SpeakerLabel] = {}
     for turn in found:
@@ -84,11 +95,11 @@ def _detect_turns(
             role, informant = _guess_role(turn.label, informants_by_code)
             informant_id = informant.pk if informant else None
         labels[turn.label] = SpeakerLabel(source=source, label=turn.label, role=role, informant_id=informant_id)
-    SpeakerLabel.objects.bulk_create(labels.values())
-    SpeakerTurn.objects.bulk_create(
+    turns = [
         SpeakerTurn(source=source, speaker=labels[turn.label], start=turn.start, end=turn.end, label_end=turn.label_end)
         for turn in found
-    )
+    ]
+    return list(labels.values()), turns
 
 
 def _current_mapping(source: Source) -> dict[str, tuple[str, int | None]]:
