@@ -275,7 +275,7 @@ class _Importer:
             definition = AttributeDefinition(
                 study=self.study, name=variable.name, kind=kind, choices=choices, position=position
             )
-            definition.full_clean()
+            definition.full_clean(exclude={"study"})
             definition.save()
             position += 1
             definitions[variable.name.casefold()] = definition
@@ -291,6 +291,9 @@ class _Importer:
             for case in self.project.cases
             if case.name.casefold() not in existing
         ]
+        # The groups and sites the new informants brought (those without an id) go in before them.
+        InformantGroup.objects.bulk_create([group for group in groups.values() if group.pk is None])
+        Site.objects.bulk_create([site for site in sites.values() if site.pk is None])
         Informant.objects.bulk_create(new, batch_size=BATCH)
         self.result.informants += len(new)
         existing.update((informant.code.casefold(), informant) for informant in new)
@@ -314,16 +317,15 @@ class _Importer:
             group = groups.get(label.casefold())
             if group is None:
                 group = InformantGroup(study=self.study, label=label, position=len(groups))
-                group.full_clean()
-                group.save()
+                # Labels are matched without regard to case against the study's groups: no look-up per group.
+                group.full_clean(exclude={"study"}, validate_constraints=False)
                 groups[label.casefold()] = group
         pseudonym = case.values.get(SITE, "")[:100]
         if pseudonym:
             site = sites.get(pseudonym.casefold())
             if site is None:
                 site = Site(study=self.study, pseudonym=pseudonym)
-                site.full_clean()
-                site.save()
+                site.full_clean(exclude={"study"}, validate_constraints=False)
                 sites[pseudonym.casefold()] = site
         informant = Informant(
             study=self.study,
