@@ -15,12 +15,14 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import fromstring, iterparse
 from django.utils.translation import gettext as _
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -38,7 +40,7 @@ class RefiFileError(ValueError):
 
 @dataclass
 class QdpxArchive:
-    project_xml: bytes
+    project_name: str
     # Entry name, lower-cased, without the leading "sources/" → the entry's real name in the zip.
     source_names: dict[str, str] = field(default_factory=dict)
     other_names: list[str] = field(default_factory=list)
@@ -50,6 +52,65 @@ class QdpxArchive:
         if name is None or self.zip_file is None:
             return None
         return _read_limited(self.zip_file, name, budget)
+
+    def iterparse_project(self, *, budget: list[int] | None) -> Iterator[tuple[str, Element]]:
+        """``start`` and ``end`` events of project.qde, read piece by piece (defusedxml: no DTD, no entities).
+
+        Counts the bytes against ``budget`` when given (the first reading) and refuses XML past MAX_XML_BYTES.
+        """
+        assert self.zip_file is not None
+        try:
+            entry = self.zip_file.open(self.project_name)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zipfile.LargeZipFile) as error:
+            raise RefiFileError(_("project.qde cannot be unpacked: %(error)s") % {"error": error}) from None
+        with entry:
+            reader = _CountingReader(entry, budget)
+            try:
+                yield from iterparse(
+                    reader, events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+                )
+            except DefusedXmlException:
+                raise RefiFileError(_dtd_message("project.qde")) from None
+            except ParseError as error:
+                raise RefiFileError(
+                    _("%(what)s is not well-formed XML: %(error)s.") % {"what": "project.qde", "error": error}
+                ) from None
+
+
+class _CountingReader:
+    """A zip entry read in chunks, refused when it unpacks past the archive's budget or MAX_XML_BYTES."""
+
+    def __init__(self, entry: IO[bytes], budget: list[int] | None):
+        self.entry, self.budget, self.total = entry, budget, 0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            chunk = self.entry.read(size if size and size > 0 else READ_CHUNK)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as error:
+            raise RefiFileError(_("project.qde cannot be unpacked: %(error)s") % {"error": error}) from None
+        self.total += len(chunk)
+        if self.budget is not None:
+            self.budget[0] -= len(chunk)
+            if self.budget[0] < 0:
+                raise RefiFileError(_zip_bomb_message())
+        if self.total > MAX_XML_BYTES:
+            raise RefiFileError(
+                _("%(what)s is larger than %(mb)d MB.") % {"what": "project.qde", "mb": MAX_XML_BYTES // (1024 * 1024)}
+            )
+        return chunk
+
+
+def _zip_bomb_message() -> str:
+    return _("The archive unpacks to more than %(mb)d MB. It was refused as a possible zip bomb.") % {
+        "mb": MAX_UNPACKED_BYTES // (1024 * 1024)
+    }
+
+
+def _dtd_message(what: str) -> str:
+    return _(
+        "%(what)s declares a DTD or entities. REFI-QDA files never need them, and they can be used to "
+        "attack the server (“XML bombs”), so the file was refused."
+    ) % {"what": what}
 
 
 def _check_name(name: str) -> None:
@@ -72,10 +133,7 @@ def _read_limited(archive: zipfile.ZipFile, name: str, budget: list[int]) -> byt
                 break
             budget[0] -= len(chunk)
             if budget[0] < 0:
-                raise RefiFileError(
-                    _("The archive unpacks to more than %(mb)d MB. It was refused as a possible zip bomb.")
-                    % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)}
-                )
+                raise RefiFileError(_zip_bomb_message())
             out.write(chunk)
     return out.getvalue()
 
@@ -91,7 +149,7 @@ def open_qdpx(stream: IO[bytes]) -> tuple[QdpxArchive, list[int]]:
         raise RefiFileError(_("The archive holds more than %(n)d files. It was refused.") % {"n": MAX_ENTRIES})
     declared = 0
     project_name = None
-    result = QdpxArchive(project_xml=b"", zip_file=archive)
+    result = QdpxArchive(project_name="", zip_file=archive)
     for info in entries:
         _check_name(info.filename)
         declared += info.file_size
@@ -116,12 +174,8 @@ def open_qdpx(stream: IO[bytes]) -> tuple[QdpxArchive, list[int]]:
                 "The zip archive has no project.qde, so it is not a REFI-QDA project (.qdpx). Export the project again from your QDA program."
             )
         )
-    budget = [MAX_UNPACKED_BYTES]
-    try:
-        result.project_xml = _read_limited(archive, project_name, budget)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zipfile.LargeZipFile) as error:
-        raise RefiFileError(_("project.qde cannot be unpacked: %(error)s") % {"error": error}) from None
-    return result, budget
+    result.project_name = project_name
+    return result, [MAX_UNPACKED_BYTES]
 
 
 def parse_xml(data: bytes, *, what: str) -> Element:
@@ -133,13 +187,7 @@ def parse_xml(data: bytes, *, what: str) -> Element:
     try:
         return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise RefiFileError(
-            _(
-                "%(what)s declares a DTD or entities. REFI-QDA files never need them, and they can be used to "
-                "attack the server (“XML bombs”), so the file was refused."
-            )
-            % {"what": what}
-        ) from None
+        raise RefiFileError(_dtd_message(what)) from None
     except ParseError as error:
         raise RefiFileError(_("%(what)s is not well-formed XML: %(error)s.") % {"what": what, "error": error}) from None
 

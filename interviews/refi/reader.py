@@ -397,67 +397,121 @@ SKIPPED_SOURCES = {
 
 
 def read_project(stream: IO[bytes]) -> ParsedProject:
-    """Read and check a ``.qdpx`` upload; raises :class:`RefiFileError` with the reason it cannot be imported."""
+    """Read and check a ``.qdpx`` upload; raises :class:`RefiFileError` with the reason it cannot be imported.
+
+    project.qde is read twice as a stream, never whole: first everything but the sources (codes, variables,
+    cases, notes), then the sources one by one, each dropped once read, so the codes and variables they refer
+    to are known wherever the file puts them.
+    """
     archive, budget = open_qdpx(stream)
-    root = parse_xml(archive.project_xml, what="project.qde")
-    if local_name(root) != "Project":
-        raise RefiFileError(_("project.qde is not a REFI-QDA project: its root element is not <Project>."))
-    project = ParsedProject(name=_name(root)[:300], origin=_name(root, "origin")[:200])
+    project: ParsedProject | None = None
     guid_paths: dict[str, tuple[str, ...]] = {}
-    for section in root:
-        kind = local_name(section)
-        if kind == "Users":
-            project.users = sum(1 for _user in _children(section, "User"))
-        elif kind == "CodeBook":
-            for codes in _children(section, "Codes"):
-                _read_codes(codes, project, guid_paths)
-        elif kind == "Variables":
-            for element in _children(section, "Variable"):
-                variable = ParsedVariable(
-                    guid=_guid(element),
-                    name=_name(element)[:100],
-                    kind=(element.get("typeOfVariable") or "Text").strip(),
-                    description=_child_text(element, "Description"),
-                )
-                if variable.name:
-                    project.variables[variable.guid] = variable
-        elif kind == "Notes":
-            _read_notes(section, project)
-        elif kind in ("Links", "Sets", "Graphs"):
-            count = len(list(section))
-            if count:
-                project.skipped.append(
-                    _("%(n)d %(what)s: the workbench has no place for them; skipped.") % {"n": count, "what": kind}
-                )
-        elif kind == "NoteRef":
-            project.project_note_guids += [section.get("targetGUID", "").strip("{}").lower()]
-    # Cases and sources refer to variables and codes, which come first in the schema but are read first here anyway.
-    for section in root:
-        kind = local_name(section)
-        if kind == "Cases":
-            for element in _children(section, "Case"):
-                name = _name(element)
-                if not name:
-                    project.skipped.append(_("A case without a name was skipped."))
-                    continue
-                project.cases.append(
-                    ParsedCase(
-                        guid=_guid(element),
-                        name=name,
-                        description=_child_text(element, "Description"),
-                        values=_values(element, project.variables),
-                        selection_guids=_refs(element, "SelectionRef"),
-                    )
-                )
-        elif kind == "Sources":
-            for element in section:
-                _read_source_element(element, project, archive, budget, guid_paths)
+    cases: list[Element] = []
+    has_sources = sources_open = False
+    depth = 0
+    for event, element in archive.iterparse_project(budget=budget):
+        if event == "start":
+            if depth == 0:
+                if local_name(element) != "Project":
+                    raise RefiFileError(_("project.qde is not a REFI-QDA project: its root element is not <Project>."))
+                project = ParsedProject(name=_name(element)[:300], origin=_name(element, "origin")[:200])
+            depth += 1
+            if depth == 2:
+                sources_open = local_name(element) == "Sources"
+            continue
+        depth -= 1
+        if depth == 2 and sources_open:
+            element.clear()  # a source: read in the second pass
+            has_sources = True
+            continue
+        if depth != 1:
+            continue
+        assert project is not None
+        kind = local_name(element)
+        if kind == "Sources":
+            element.clear()
+        elif kind == "Cases":
+            cases.append(element)  # read once every variable is known
+        else:
+            _read_section(element, project, guid_paths)
+            element.clear()
+    assert project is not None
+    for section in cases:
+        _read_cases(section, project)
+    if has_sources:
+        _read_sources(archive, project, budget, guid_paths)
     if archive.other_names:
         project.skipped.append(
             _("Files in the archive that are not part of a REFI-QDA project were ignored: %(names)s.")
             % {"names": ", ".join(sorted(archive.other_names)[:10])}
         )
     return project
+
+
+def _read_section(section: Element, project: ParsedProject, guid_paths: dict[str, tuple[str, ...]]) -> None:
+    kind = local_name(section)
+    if kind == "Users":
+        project.users += sum(1 for _user in _children(section, "User"))
+    elif kind == "CodeBook":
+        for codes in _children(section, "Codes"):
+            _read_codes(codes, project, guid_paths)
+    elif kind == "Variables":
+        for element in _children(section, "Variable"):
+            variable = ParsedVariable(
+                guid=_guid(element),
+                name=_name(element)[:100],
+                kind=(element.get("typeOfVariable") or "Text").strip(),
+                description=_child_text(element, "Description"),
+            )
+            if variable.name:
+                project.variables[variable.guid] = variable
+    elif kind == "Notes":
+        _read_notes(section, project)
+    elif kind in ("Links", "Sets", "Graphs"):
+        count = len(list(section))
+        if count:
+            project.skipped.append(
+                _("%(n)d %(what)s: the workbench has no place for them; skipped.") % {"n": count, "what": kind}
+            )
+    elif kind == "NoteRef":
+        project.project_note_guids += [section.get("targetGUID", "").strip("{}").lower()]
+
+
+def _read_cases(section: Element, project: ParsedProject) -> None:
+    for element in _children(section, "Case"):
+        name = _name(element)
+        if not name:
+            project.skipped.append(_("A case without a name was skipped."))
+            continue
+        project.cases.append(
+            ParsedCase(
+                guid=_guid(element),
+                name=name,
+                description=_child_text(element, "Description"),
+                values=_values(element, project.variables),
+                selection_guids=_refs(element, "SelectionRef"),
+            )
+        )
+
+
+def _read_sources(
+    archive: QdpxArchive, project: ParsedProject, budget: list[int], guid_paths: dict[str, tuple[str, ...]]
+) -> None:
+    """The second reading: each child of a top-level ``Sources`` read, then dropped."""
+    depth = 0
+    in_sources = False
+    for event, element in archive.iterparse_project(budget=None):
+        if event == "start":
+            depth += 1
+            if depth == 2:
+                in_sources = local_name(element) == "Sources"
+            continue
+        depth -= 1
+        if depth == 2 and in_sources:
+            _read_source_element(element, project, archive, budget, guid_paths)
+            element.clear()
+        elif depth == 1:
+            element.clear()
 
 
 def _read_source_element(
