@@ -16,10 +16,11 @@ character so the other selections' offsets still hold.
 GUIDs are derived from the study's and the rows' ids (UUID 5), so exporting the
 same study twice gives the same GUIDs, and a re-import elsewhere can be compared.
 
-The project XML is written element by element (``lxml.etree.xmlfile``) straight
-into the zip entry, and each source's text is read from the database one source
-at a time, so a large study never sits in memory whole. The zip goes to a
-spooled temporary file that moves to disk past a few megabytes.
+The project XML is written element by element (``lxml.etree.xmlfile``), and the
+sources, their excerpts and the excerpts' codings are read as three streams in the
+same order (a few sources' text at a time), so a large study never sits in memory
+whole and the export takes the same number of queries at every size. The zip goes
+to a spooled temporary file that moves to disk past a few megabytes.
 """
 
 from __future__ import annotations

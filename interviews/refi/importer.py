@@ -9,6 +9,14 @@ values), variables become informant attributes, except the workbench's own
 on a code, a source, or the study – and a selection's note becomes its
 excerpt's memo. Consent never comes from a file: imported informants have none
 recorded until the researcher records it.
+
+The rows are written in batches (``bulk_create``, ``bulk_update``), each validated
+with ``full_clean`` but without a look-up per row for the study, the actor and the
+rows this import just made, so an import costs a number of queries that grows
+only with the number of batches. What the services would add per row is added
+here in bulk: a ``source.created`` audit row per source, the speaker turns and
+each excerpt's speakers, and a history row per excerpt whose memo or flags a
+note set.
 """
 
 from __future__ import annotations
