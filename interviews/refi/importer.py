@@ -55,8 +55,8 @@ ATTRIBUTE_KINDS = {
 BOOLEAN_CHOICES = ["true", "false"]
 RESERVED = {*CASE_VARIABLES, *SOURCE_VARIABLES}
 BATCH = 2000  # rows per INSERT or UPDATE
-SOURCE_BATCH = 50  # sources written together (their text in one INSERT)
-SOURCE_BATCH_CHARS = 5_000_000
+SOURCE_BATCH = 100  # sources written together (their text in one INSERT)
+SOURCE_BATCH_CHARS = 10_000_000
 
 
 @dataclass
@@ -437,6 +437,7 @@ class _Importer:
         by_span: dict[tuple[int, int], Excerpt] = {}
         codes_of: dict[tuple[int, int], list[int]] = {}
         guids_of: dict[tuple[int, int], list[str]] = {}
+        noted: set[tuple[int, int]] = set()
         for selection in parsed.selections:
             span = (selection.start, selection.end)
             if span not in by_span:
@@ -457,8 +458,10 @@ class _Importer:
                 guids_of[span].append(selection.guid)
             for note_guid in selection.note_guids:
                 self.note_targets.setdefault(note_guid, {"excerpt_span": (source.pk, span)})
+                noted.add(span)
         for span, excerpt in by_span.items():
-            self.spans[(source.pk, span)] = excerpt
+            if span in noted:  # kept for its note; the others are let go with their batch
+                self.spans[(source.pk, span)] = excerpt
             named = {pk for guid in guids_of[span] for pk in speakers_by_selection.get(guid, [])}
             yield excerpt, codes_of[span], named
 
