@@ -359,3 +359,22 @@ def test_names_in_matrix_and_cooccurrence_are_escaped(researcher_client, study, 
     for name in ("code_matrix", "code_cooccurrence"):
         content = researcher_client.get(reverse(name, args=[study.pk])).content.decode()
         assert "<script>alert(1)" not in content and "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+
+
+def test_matrix_page_queries_are_flat(researcher_client, world, researcher, django_assert_num_queries):
+    url = reverse("code_matrix", args=[world.study.pk])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert researcher_client.get(url).status_code == 200
+        return len(captured)
+
+    small = count()
+    source = make_source(world.study, researcher, "Stor", [f"Setning {n} her." for n in range(30)])
+    for n in range(30):
+        code = code_create(study=world.study, actor=researcher, name=f"Ekstra {n}")
+        make_excerpt(source, researcher, f"Setning {n} her.", [code], [world.ag1])
+    # 3 that every study page makes (session, user, study access), attribute definitions, codes, groups, the aggregate
+    with django_assert_num_queries(small):
+        assert researcher_client.get(url).status_code == 200
+    assert small == 7
