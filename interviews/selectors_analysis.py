@@ -349,7 +349,7 @@ def _attribute_label(value: Any) -> str:
 def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None) -> tuple[list[MatrixColumn], str]:
     """The columns (in order) and the SQL, on a speaker link ``es``, that names a speaker's column as text.
 
-    The joins it needs are in ``_MATRIX_SQL``; ``%(definition)s`` is the attribute's id.
+    The joins it needs (informant ``i``, attribute value ``av``) are in ``_MATRIX_SQL``.
     """
     if by == "informant":
         informants = Informant.objects.filter(study=study).order_by("code").values_list("pk", "code")
@@ -388,14 +388,14 @@ def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None
 # are the distinct (row, excerpt) pairs of current sources; each hit is joined to its speakers (none: the
 # unknown-speaker column) and counted per (row, column) and per row.
 _MATRIX_SQL = """
-WITH rows_map(code_id, row_id) AS (SELECT * FROM unnest(%(codes)s::bigint[], %(rows)s::bigint[])),
+WITH rows_map(code_id, row_id) AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[])),
 hits AS (
     SELECT DISTINCT m.row_id, c.excerpt_id
     FROM interviews_coding c
     JOIN rows_map m ON m.code_id = c.code_id
     JOIN interviews_excerpt e ON e.id = c.excerpt_id
     JOIN interviews_source s ON s.id = e.source_id
-    WHERE e.study_id = %(study)s AND s.is_current
+    WHERE e.study_id = %s AND s.is_current{only}
 ),
 linked AS (
     SELECT h.row_id, h.excerpt_id, es.informant_id,
@@ -403,12 +403,44 @@ linked AS (
     FROM hits h
     LEFT JOIN interviews_excerpt_speakers es ON es.excerpt_id = h.excerpt_id
     LEFT JOIN cases_informant i ON i.id = es.informant_id
-    LEFT JOIN cases_attributevalue av ON av.informant_id = es.informant_id AND av.definition_id = %(definition)s
+    LEFT JOIN cases_attributevalue av ON av.informant_id = es.informant_id AND av.definition_id = %s
 )
 SELECT row_id, col, GROUPING(col), COUNT(DISTINCT excerpt_id), COUNT(DISTINCT informant_id)
 FROM linked
 GROUP BY GROUPING SETS ((row_id, col), (row_id))
 """
+
+
+def matrix_counts(
+    study: Study,
+    codes: list[int],
+    rows: list[int],
+    column_sql: str,
+    *,
+    attribute: AttributeDefinition | None = None,
+    only: QuerySet[Excerpt] | None = None,
+) -> tuple[dict[tuple[int, str], MatrixCell], dict[int, MatrixCell]]:
+    """One aggregate: ({(row, column key as text): cell}, {row: total}); ``codes[n]`` counts towards ``rows[n]``.
+
+    ``only`` limits the count to those excerpts (the consent exclusions of an export).
+    """
+    params: list[Any] = [codes, rows, study.pk]
+    only_sql = ""
+    if only is not None:
+        subquery, subquery_params = only.values("pk").query.sql_with_params()
+        only_sql = f" AND e.id IN ({subquery})"
+        params += subquery_params
+    params.append(attribute.pk if attribute else None)
+    cells: dict[tuple[int, str], MatrixCell] = {}
+    totals: dict[int, MatrixCell] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_MATRIX_SQL.replace("{column}", column_sql).replace("{only}", only_sql), params)
+        for row, column, is_total, excerpts, informants in cursor.fetchall():
+            if is_total:
+                totals[row] = MatrixCell(excerpts, informants)
+            else:
+                cells[(row, column)] = MatrixCell(excerpts, informants)
+    return cells, totals
 
 
 def _visible_codes(tree: CodeTree, rollup: bool, open_id: int | None) -> tuple[list[Code], list[Code]]:
@@ -465,18 +497,7 @@ def code_matrix(
     codes += list(tree.by_id)
     rows += [ALL_CODES] * len(tree.by_id)
 
-    cells: dict[tuple[int, str], MatrixCell] = {}
-    totals: dict[int, MatrixCell] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _MATRIX_SQL.replace("{column}", column_sql),
-            {"codes": codes, "rows": rows, "study": study.pk, "definition": attribute.pk if attribute else None},
-        )
-        for row, column, is_total, excerpts, informants in cursor.fetchall():
-            if is_total:
-                totals[row] = MatrixCell(excerpts, informants)
-            else:
-                cells[(row, column)] = MatrixCell(excerpts, informants)
+    cells, totals = matrix_counts(study, codes, rows, column_sql, attribute=attribute)
 
     columns = [*columns, MatrixColumn(UNKNOWN, _("Unknown speaker"))]
     keys = [str(column.key) for column in columns]  # as the SQL names them: a numeric or date attribute as text
