@@ -384,9 +384,10 @@ def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None
 
 
 # One aggregate for a page: ``rows_map`` says which codes count towards which row (a code counts towards
-# every visible row above it when sub-codes are rolled up, and towards ALL_CODES, the footer); ``hits``
-# are the distinct (row, excerpt) pairs of current sources; each hit is joined to its speakers (none: the
-# unknown-speaker column) and counted per (row, column) and per row.
+# every visible row above it when sub-codes are rolled up); ``hits`` are the distinct (row, excerpt) pairs
+# of current sources, and with ``{footer}`` every coded excerpt once more as row ALL_CODES (a semi-join, not
+# a distinct over all codings); each hit is joined to its speakers (none: the unknown-speaker column) and
+# counted per (row, column) and per row.
 _MATRIX_SQL = """
 WITH rows_map(code_id, row_id) AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[])),
 hits AS (
@@ -396,6 +397,7 @@ hits AS (
     JOIN interviews_excerpt e ON e.id = c.excerpt_id
     JOIN interviews_source s ON s.id = e.source_id
     WHERE e.study_id = %s AND s.is_current{only}
+    {footer}
 ),
 linked AS (
     SELECT h.row_id, h.excerpt_id, es.informant_id,
@@ -410,6 +412,13 @@ FROM linked
 GROUP BY GROUPING SETS ((row_id, col), (row_id))
 """
 
+_FOOTER_SQL = """UNION ALL
+    SELECT 0, e.id
+    FROM interviews_excerpt e
+    JOIN interviews_source s ON s.id = e.source_id
+    WHERE e.study_id = %s AND s.is_current{only}
+        AND EXISTS (SELECT 1 FROM interviews_coding c WHERE c.excerpt_id = e.id)"""  # 0: ALL_CODES
+
 
 def matrix_counts(
     study: Study,
@@ -419,22 +428,30 @@ def matrix_counts(
     *,
     attribute: AttributeDefinition | None = None,
     only: QuerySet[Excerpt] | None = None,
+    footer: bool = False,
 ) -> tuple[dict[tuple[int, str], MatrixCell], dict[int, MatrixCell]]:
     """One aggregate: ({(row, column key as text): cell}, {row: total}); ``codes[n]`` counts towards ``rows[n]``.
 
-    ``only`` limits the count to those excerpts (the consent exclusions of an export).
+    ``only`` limits the count to those excerpts (the consent exclusions of an export); with ``footer``, row
+    ALL_CODES counts every coded excerpt (the column totals and the grand total).
     """
-    params: list[Any] = [codes, rows, study.pk]
-    only_sql = ""
+    only_sql, only_params = "", []
     if only is not None:
-        subquery, subquery_params = only.values("pk").query.sql_with_params()
+        subquery, only_params = only.values("pk").query.sql_with_params()
         only_sql = f" AND e.id IN ({subquery})"
-        params += subquery_params
+    params: list[Any] = [codes, rows, study.pk, *only_params]
+    footer_sql = ""
+    if footer:
+        footer_sql = _FOOTER_SQL.replace("{only}", only_sql)
+        params += [study.pk, *only_params]
     params.append(attribute.pk if attribute else None)
     cells: dict[tuple[int, str], MatrixCell] = {}
     totals: dict[int, MatrixCell] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_MATRIX_SQL.replace("{column}", column_sql).replace("{only}", only_sql), params)
+        cursor.execute(
+            _MATRIX_SQL.replace("{column}", column_sql).replace("{only}", only_sql).replace("{footer}", footer_sql),
+            params,
+        )
         for row, column, is_total, excerpts, informants in cursor.fetchall():
             if is_total:
                 totals[row] = MatrixCell(excerpts, informants)
@@ -494,10 +511,8 @@ def code_matrix(
         members = tree.descendant_ids(code.pk) if rollup else [code.pk]
         codes += members
         rows += [code.pk] * len(members)
-    codes += list(tree.by_id)
-    rows += [ALL_CODES] * len(tree.by_id)
 
-    cells, totals = matrix_counts(study, codes, rows, column_sql, attribute=attribute)
+    cells, totals = matrix_counts(study, codes, rows, column_sql, attribute=attribute, footer=True)
 
     columns = [*columns, MatrixColumn(UNKNOWN, _("Unknown speaker"))]
     keys = [str(column.key) for column in columns]  # as the SQL names them: a numeric or date attribute as text
