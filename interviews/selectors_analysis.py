@@ -19,11 +19,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -295,12 +298,14 @@ def attach_codes_and_speakers(
 class MatrixColumn:
     key: Any
     label: str
+    filter: str = ""  # the retrieval filter of the column's excerpts, as a query string ("" for none)
 
 
 @dataclass
 class MatrixCell:
     excerpts: int = 0
     informants: int = 0
+    filter: str = ""
 
 
 @dataclass
@@ -308,6 +313,8 @@ class MatrixRow:
     code: Code
     cells: list[MatrixCell]
     total: MatrixCell
+    has_children: bool = False
+    is_open: bool = False
 
 
 @dataclass
@@ -316,6 +323,12 @@ class Matrix:
     rows: list[MatrixRow]
     totals: list[MatrixCell]
     grand_total: MatrixCell
+    page: Any = None  # the Paginator page of the rows
+    open_path: list[Code] = field(default_factory=list)  # the opened branch, top-level code first
+
+
+MATRIX_PAGE_SIZE = 100
+ALL_CODES = 0  # the row key of the footer: every coded excerpt
 
 
 def _attribute_key(definition: AttributeDefinition) -> str:
@@ -333,14 +346,19 @@ def _attribute_label(value: Any) -> str:
     return str(value)
 
 
-def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None) -> tuple[list[MatrixColumn], Any]:
-    """The columns (in order) and the expression, on the excerpt–speaker link, that names a speaker's column."""
+def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None) -> tuple[list[MatrixColumn], str]:
+    """The columns (in order) and the SQL, on a speaker link ``es``, that names a speaker's column as text.
+
+    The joins it needs (informant ``i``, attribute value ``av``) are in ``_MATRIX_SQL``.
+    """
     if by == "informant":
         informants = Informant.objects.filter(study=study).order_by("code").values_list("pk", "code")
-        return [MatrixColumn(pk, code) for pk, code in informants], F("informant_id")
+        return [MatrixColumn(pk, code, f"informant={pk}") for pk, code in informants], "es.informant_id::text"
     if by == "site":
-        columns = [MatrixColumn(site.pk, site.pseudonym) for site in Site.objects.filter(study=study)]
-        return [*columns, MatrixColumn(NONE, _("No site"))], F("informant__site_id")
+        columns = [
+            MatrixColumn(site.pk, site.pseudonym, f"site={site.pk}") for site in Site.objects.filter(study=study)
+        ]
+        return [*columns, MatrixColumn(NONE, _("No site"))], "i.site_id::text"
     if by == "attribute" and attribute is not None:
         value_field = _attribute_key(attribute)
         values = AttributeValue.objects.filter(definition=attribute, informant__study=study)
@@ -350,120 +368,174 @@ def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None
         ordered = [choice for choice in attribute.choices if choice in found] + sorted(
             value for value in found if value not in attribute.choices
         )
-        columns = [MatrixColumn(value, _attribute_label(value)) for value in ordered]
-        expression = Subquery(
-            AttributeValue.objects.filter(informant_id=OuterRef("informant_id"), definition=attribute)
-            .exclude(**({"value_text": ""} if value_field == "value_text" else {}))
-            .values(value_field)[:1]
-        )
+        columns = [
+            MatrixColumn(
+                value,
+                _attribute_label(value),
+                urlencode({"attribute": attribute.pk, "attribute_value": _attribute_label(value)}),
+            )
+            for value in ordered
+        ]
+        expression = "NULLIF(av.value_text, '')" if value_field == "value_text" else f"av.{value_field}::text"
         return [*columns, MatrixColumn(NONE, _("No value"))], expression
-    columns = [MatrixColumn(group.pk, group.label) for group in InformantGroup.objects.filter(study=study)]
-    return [*columns, MatrixColumn(NONE, _("No group"))], F("informant__group_id")
+    groups = InformantGroup.objects.filter(study=study)
+    columns = [MatrixColumn(group.pk, group.label, f"group={group.pk}") for group in groups]
+    return [*columns, MatrixColumn(NONE, _("No group"))], "i.group_id::text"
 
 
-def _row_passes(tree: CodeTree, rollup: bool) -> list[dict[int, list[int]]]:
-    """For each aggregate pass, which codes count towards which row.
+# One aggregate for a page: ``rows_map`` says which codes count towards which row (a code counts towards
+# every visible row above it when sub-codes are rolled up); ``hits`` are the distinct (row, excerpt) pairs
+# of current sources, and with ``{footer}`` every coded excerpt once more as row ALL_CODES (a semi-join, not
+# a distinct over all codings); each hit is joined to its speakers (none: the unknown-speaker column) and
+# counted per (row, column) and per row.
+_MATRIX_SQL = """
+WITH rows_map(code_id, row_id) AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[])),
+hits AS (
+    SELECT DISTINCT m.row_id, c.excerpt_id
+    FROM interviews_coding c
+    JOIN rows_map m ON m.code_id = c.code_id
+    JOIN interviews_excerpt e ON e.id = c.excerpt_id
+    JOIN interviews_source s ON s.id = e.source_id
+    WHERE e.study_id = %s AND s.is_current{only}
+    {footer}
+),
+linked AS (
+    SELECT h.row_id, h.excerpt_id, es.informant_id,
+        CASE WHEN es.informant_id IS NULL THEN 'unknown' ELSE COALESCE({column}, 'none') END AS col
+    FROM hits h
+    LEFT JOIN interviews_excerpt_speakers es ON es.excerpt_id = h.excerpt_id
+    LEFT JOIN cases_informant i ON i.id = es.informant_id
+    LEFT JOIN cases_attributevalue av ON av.informant_id = es.informant_id AND av.definition_id = %s
+)
+SELECT row_id, col, GROUPING(col), COUNT(DISTINCT excerpt_id), COUNT(DISTINCT informant_id)
+FROM linked
+GROUP BY GROUPING SETS ((row_id, col), (row_id))
+"""
 
-    Without roll-up one pass maps every code to itself. With roll-up, pass
-    ``d`` maps every code at depth ≥ d to its ancestor at depth d; the subtrees
-    of the codes at one depth are disjoint, so one ``Count(distinct)`` per pass
-    gives each of those codes its excerpts and those of all its descendants,
-    each excerpt once.
+_FOOTER_SQL = """UNION ALL
+    SELECT 0, e.id
+    FROM interviews_excerpt e
+    JOIN interviews_source s ON s.id = e.source_id
+    WHERE e.study_id = %s AND s.is_current{only}
+        AND EXISTS (SELECT 1 FROM interviews_coding c WHERE c.excerpt_id = e.id)"""  # 0: ALL_CODES
+
+
+def matrix_counts(
+    study: Study,
+    codes: list[int],
+    rows: list[int],
+    column_sql: str,
+    *,
+    attribute: AttributeDefinition | None = None,
+    only: QuerySet[Excerpt] | None = None,
+    footer: bool = False,
+) -> tuple[dict[tuple[int, str], MatrixCell], dict[int, MatrixCell]]:
+    """One aggregate: ({(row, column key as text): cell}, {row: total}); ``codes[n]`` counts towards ``rows[n]``.
+
+    ``only`` limits the count to those excerpts (the consent exclusions of an export); with ``footer``, row
+    ALL_CODES counts every coded excerpt (the column totals and the grand total).
+    """
+    only_sql, only_params = "", []
+    if only is not None:
+        subquery, only_params = only.values("pk").query.sql_with_params()
+        only_sql = f" AND e.id IN ({subquery})"
+    params: list[Any] = [codes, rows, study.pk, *only_params]
+    footer_sql = ""
+    if footer:
+        footer_sql = _FOOTER_SQL.replace("{only}", only_sql)
+        params += [study.pk, *only_params]
+    params.append(attribute.pk if attribute else None)
+    cells: dict[tuple[int, str], MatrixCell] = {}
+    totals: dict[int, MatrixCell] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MATRIX_SQL.replace("{column}", column_sql).replace("{only}", only_sql).replace("{footer}", footer_sql),
+            params,
+        )
+        for row, column, is_total, excerpts, informants in cursor.fetchall():
+            if is_total:
+                totals[row] = MatrixCell(excerpts, informants)
+            else:
+                cells[(row, column)] = MatrixCell(excerpts, informants)
+    return cells, totals
+
+
+def _visible_codes(tree: CodeTree, rollup: bool, open_id: int | None) -> tuple[list[Code], list[Code]]:
+    """The rows to show, in tree order, and the opened branch (top-level code first).
+
+    Every code on its own: all codes. Rolled up: the top-level codes, and the children of
+    each code on the path down to ``open_id``.
     """
     if not rollup:
-        return [{code.pk: [code.pk] for code in tree.codes}]
-    passes = []
-    for depth in range(tree.max_depth + 1):
-        members: dict[int, list[int]] = defaultdict(list)
-        for code in tree.codes:
-            if code.depth >= depth:
-                members[tree.ancestor_at(code, depth).pk].append(code.pk)
-        passes.append(dict(members))
-    return passes
-
-
-def _row_expression(members: dict[int, list[int]], code_path: str, rollup: bool) -> Any:
-    if not rollup:
-        return F(code_path)
-    whens = [When(**{f"{code_path}__in": ids}, then=Value(row)) for row, ids in members.items()]
-    return Case(*whens, default=None, output_field=IntegerField())
+        return tree.codes, []
+    path: list[Code] = []
+    code = tree.by_id.get(open_id) if open_id is not None else None
+    while code is not None:
+        path.insert(0, code)
+        code = tree.by_id.get(code.parent_id)
+    opened = {code.pk for code in path}
+    visible = [
+        code for code in tree.codes if code.depth == 0 or (code.parent_id in opened and code.parent_id in tree.by_id)
+    ]
+    return visible, path
 
 
 def code_matrix(
-    study: Study, *, by: str = "group", attribute: AttributeDefinition | None = None, rollup: bool = False
+    study: Study,
+    *,
+    by: str = "group",
+    attribute: AttributeDefinition | None = None,
+    rollup: bool = False,
+    open_id: int | None = None,
+    page: Any = None,
+    page_size: int | None = MATRIX_PAGE_SIZE,
 ) -> Matrix:
     """Codes × columns with the number of excerpts and of distinct informants in each cell.
 
-    A handful of aggregate queries (per roll-up depth: cells, unknown speaker,
-    row totals; then the column totals), never one per cell.
+    Rolled up, the rows are the top-level codes (and the children of each code on the
+    path to ``open_id``), each counting the excerpts of its whole subtree once. Rows come
+    in pages of ``page_size``; with ``page_size=None`` every code is a row (the export). Three queries whatever the size: the codes, the columns,
+    and one aggregate (GROUPING SETS) for the page's cells, its row totals and the footer.
     """
     tree = code_tree(study)
-    columns, column_expression = _matrix_columns(study, by, attribute)
-    excerpts = analysed_excerpts(study)
-    links = ExcerptSpeaker.objects.filter(_in_analysis(study))
-    no_known_speaker = ~Exists(ExcerptSpeaker.objects.filter(excerpt_id=OuterRef("excerpt_id")))
-    codings = Coding.objects.filter(_in_analysis(study))
+    columns, column_sql = _matrix_columns(study, by, attribute)
+    visible, open_path = _visible_codes(tree, rollup, open_id) if page_size else (tree.codes, [])
+    if page is None:  # the page that shows the opened branch
+        page = 1
+        if open_path and page_size:
+            page = next((n for n, code in enumerate(visible) if code.parent_id == open_path[-1].pk), 0) // page_size + 1
+    paged = Paginator(visible, page_size or max(len(visible), 1)).get_page(page)
+    codes: list[int] = []
+    rows: list[int] = []
+    for code in paged.object_list:
+        members = tree.descendant_ids(code.pk) if rollup else [code.pk]
+        codes += members
+        rows += [code.pk] * len(members)
 
-    cells: dict[tuple[int, Any], MatrixCell] = {}
-    totals: dict[int, MatrixCell] = {}
-    for members in _row_passes(tree, rollup):
-        per_column = (
-            links.annotate(row=_row_expression(members, "excerpt__codings__code_id", rollup), column=column_expression)
-            .values("row", "column")
-            .annotate(excerpts=Count("excerpt_id", distinct=True), informants=Count("informant_id", distinct=True))
-        )
-        for item in per_column:
-            if item["row"] in members:
-                key = NONE if item["column"] is None else item["column"]
-                cells[(item["row"], key)] = MatrixCell(item["excerpts"], item["informants"])
-        coding_row = _row_expression(members, "code_id", rollup)
-        unknown = (
-            codings.filter(no_known_speaker)
-            .annotate(row=coding_row)
-            .values("row")
-            .annotate(excerpts=Count("excerpt_id", distinct=True))
-        )
-        for item in unknown:
-            if item["row"] in members:
-                cells[(item["row"], UNKNOWN)] = MatrixCell(item["excerpts"], 0)
-        per_row = (
-            codings.annotate(row=coding_row)
-            .values("row")
-            .annotate(excerpts=Count("excerpt_id", distinct=True), informants=Count("excerpt__speakers", distinct=True))
-        )
-        for item in per_row:
-            if item["row"] in members:
-                totals[item["row"]] = MatrixCell(item["excerpts"], item["informants"])
+    cells, totals = matrix_counts(study, codes, rows, column_sql, attribute=attribute, footer=True)
 
     columns = [*columns, MatrixColumn(UNKNOWN, _("Unknown speaker"))]
-    rows = [
-        MatrixRow(
-            code=code,
-            cells=[cells.get((code.pk, column.key), MatrixCell()) for column in columns],
-            total=totals.get(code.pk, MatrixCell()),
-        )
-        for code in tree.codes
-    ]
-    column_totals: dict[Any, MatrixCell] = {}
-    for item in (
-        links.filter(Exists(Coding.objects.filter(excerpt_id=OuterRef("excerpt_id"))))
-        .annotate(column=column_expression)
-        .values("column")
-        .annotate(excerpts=Count("excerpt_id", distinct=True), informants=Count("informant_id", distinct=True))
-    ):
-        column_totals[NONE if item["column"] is None else item["column"]] = MatrixCell(
-            item["excerpts"], item["informants"]
-        )
-    coded = excerpts.filter(Exists(Coding.objects.filter(excerpt_id=OuterRef("pk"))))
-    column_totals[UNKNOWN] = MatrixCell(
-        coded.filter(~Exists(ExcerptSpeaker.objects.filter(excerpt_id=OuterRef("pk")))).count(), 0
-    )
-    grand = coded.aggregate(excerpts=Count("id", distinct=True), informants=Count("speakers", distinct=True))
+    keys = [str(column.key) for column in columns]  # as the SQL names them: a numeric or date attribute as text
+    opened = {code.pk for code in open_path}
     return Matrix(
         columns=columns,
-        rows=rows,
-        totals=[column_totals.get(column.key, MatrixCell()) for column in columns],
-        grand_total=MatrixCell(grand["excerpts"], grand["informants"]),
+        rows=[
+            MatrixRow(
+                code=code,
+                cells=[
+                    replace(cells.get((code.pk, key), MatrixCell()), filter=column.filter)
+                    for key, column in zip(keys, columns, strict=True)
+                ],
+                total=totals.get(code.pk, MatrixCell()),
+                has_children=rollup and bool(tree.children.get(code.pk)),
+                is_open=code.pk in opened,
+            )
+            for code in paged.object_list
+        ],
+        totals=[cells.get((ALL_CODES, key), MatrixCell()) for key in keys],
+        grand_total=totals.get(ALL_CODES, MatrixCell()),
+        page=paged,
+        open_path=open_path,
     )
 
 

@@ -136,7 +136,15 @@ class RetrievalFilterForm(forms.Form):
 
 class MatrixForm(forms.Form):
     by = forms.ChoiceField(label=_("Columns"), required=False)
-    rollup = forms.BooleanField(label=_("Count sub-codes in their parent code"), required=False)
+    rollup = forms.TypedChoiceField(
+        label=_("Rows"),
+        required=False,
+        coerce=lambda value: value != "0",
+        empty_value=True,
+        choices=[("1", _("Top-level codes, sub-codes counted in their parent")), ("0", _("Every code on its own"))],
+    )
+    open = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, attributes: list[AttributeDefinition], **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db.models import Count
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,7 +24,7 @@ from openpyxl.styles import Font
 from cases import consent_policy
 from cases.models import InformantGroup, Study
 from interviews import selectors_analysis as selectors
-from interviews.models import Coding, Excerpt
+from interviews.models import Excerpt
 from interviews.selectors_codebook import PATH_SEPARATOR, codebook_tree
 
 CHUNK = 1000
@@ -140,27 +139,16 @@ def code_group_table(study: Study) -> Table:
     """Codes (tree order) × informant groups: excerpts and distinct informants per cell, consent exclusions applied.
 
     An excerpt counts in a group's column when one of its speakers belongs to the group; "No group" and the row
-    total count every excerpt with the code. Three aggregate queries, never one per cell.
+    total count every excerpt with the code. One aggregate query (``selectors.matrix_counts``), never one per cell.
     """
     matching = selectors.analysed_excerpts(study)
     left_out = consent_policy.left_out(matching, study)
     included = consent_policy.excerpts_without_excluded(matching, study).values("pk")
     groups = list(InformantGroup.objects.filter(study=study))
     tree = codebook_tree(study)
-    cells: dict[tuple[int, int | None], tuple[int, int]] = {}
-    for item in (
-        Coding.objects.filter(excerpt__in=included, excerpt__speakers__isnull=False)
-        .values("code_id", "excerpt__speakers__group_id")
-        .annotate(excerpts=Count("excerpt_id", distinct=True), informants=Count("excerpt__speakers", distinct=True))
-    ):
-        cells[(item["code_id"], item["excerpt__speakers__group_id"])] = (item["excerpts"], item["informants"])
-    totals = {
-        item["code_id"]: (item["excerpts"], item["informants"])
-        for item in Coding.objects.filter(excerpt__in=included)
-        .values("code_id")
-        .annotate(excerpts=Count("excerpt_id", distinct=True), informants=Count("excerpt__speakers", distinct=True))
-    }
-    columns: list[tuple[int | None, str]] = [(group.pk, group.label) for group in groups] + [(None, _("No group"))]
+    codes = [node.code.pk for node in tree.nodes]
+    cells, totals = selectors.matrix_counts(study, codes, codes, "i.group_id::text", only=included)
+    columns = [(str(group.pk), group.label) for group in groups] + [(selectors.NONE, _("No group"))]
     header = [_("Code")]
     for _key, label in [*columns, (0, _("Total"))]:
         header += [
@@ -171,8 +159,10 @@ def code_group_table(study: Study) -> Table:
     for node in tree.nodes:
         row: list[Any] = [node.path]
         for key, _label in columns:
-            row += list(cells.get((node.code.pk, key), (0, 0)))
-        row += list(totals.get(node.code.pk, (0, 0)))
+            cell = cells.get((node.code.pk, key), selectors.MatrixCell())
+            row += [cell.excerpts, cell.informants]
+        total = totals.get(node.code.pk, selectors.MatrixCell())
+        row += [total.excerpts, total.informants]
         rows.append(row)
     return Table(header=header, rows=rows, note=left_out.summary)
 

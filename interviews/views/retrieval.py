@@ -122,29 +122,50 @@ def _export_rows(excerpts: list, lookups: selectors.RetrievalLookups) -> Iterato
         ]
 
 
-def _matrix(request: HttpRequest, study: Study) -> tuple[MatrixForm, selectors.Matrix | None]:
+def _matrix(
+    request: HttpRequest, study: Study, *, every_code: bool = False
+) -> tuple[MatrixForm, selectors.Matrix | None]:
     attributes = list(AttributeDefinition.objects.filter(study=study))
     form = MatrixForm(request.GET, attributes=attributes)
     if not form.is_valid():
         return form, None
     by, attribute = form.columns()
-    return form, selectors.code_matrix(study, by=by, attribute=attribute, rollup=form.cleaned_data["rollup"])
+    data = form.cleaned_data
+    return form, selectors.code_matrix(
+        study,
+        by=by,
+        attribute=attribute,
+        rollup=data["rollup"],
+        open_id=data["open"],
+        page=data["page"],
+        page_size=None if every_code else selectors.MATRIX_PAGE_SIZE,
+    )
 
 
 @study_view()
 def code_matrix(request: HttpRequest, study: Study) -> HttpResponse:
     form, matrix = _matrix(request, study)
+    columns = request.GET.copy()
+    for name in ("open", "page"):
+        columns.pop(name, None)
     return render(
         request,
         "interviews/retrieval/matrix.html",
-        {"study": study, "form": form, "matrix": matrix, "query": request.GET.urlencode()},
+        {
+            "study": study,
+            "form": form,
+            "matrix": matrix,
+            "query": request.GET.urlencode(),
+            "columns_query": columns.urlencode(),
+            "page_query": _query_without_page(request),
+        },
         status=200 if matrix is not None else 400,
     )
 
 
 @study_view()
 def code_matrix_export(request: HttpRequest, study: Study) -> HttpResponse:
-    form, matrix = _matrix(request, study)
+    form, matrix = _matrix(request, study, every_code=True)
     if matrix is None:
         return HttpResponse(
             _("The choice of columns is not valid: %(errors)s") % {"errors": form.errors.as_text()},

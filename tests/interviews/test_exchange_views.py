@@ -223,3 +223,21 @@ def test_the_excerpt_csv_takes_the_same_queries_whatever_the_number_of_excerpts(
         response = researcher_client.get(reverse("exchange_excerpts_csv", args=[coded.pk]))
         body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert body.count("Humor > Ironi") == 1 + extra
+
+
+@pytest.mark.parametrize("extra", [0, 6])
+def test_the_matrix_workbook_takes_the_same_queries_whatever_the_size(
+    coded, researcher, researcher_client, django_assert_num_queries, extra
+):
+    source = Source.objects.get(study=coded)
+    for n in range(extra):
+        code = code_create(study=coded, actor=researcher, name=f"Ekstra {n}")
+        start = TEXT.index("sa hun") + n
+        excerpt_create(
+            source=source, actor=researcher, start=start, end=start + 1, text=TEXT[start], code_ids=[code.pk]
+        )
+    # the request's own and the audit row; what is left out, groups, the codebook and its guide questions;
+    # one aggregate for the cells and the row totals (two before)
+    with django_assert_num_queries(9):
+        response = researcher_client.get(reverse("exchange_matrix_xlsx", args=[coded.pk]))
+        b"".join(response.streaming_content)

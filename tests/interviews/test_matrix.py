@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -106,9 +107,43 @@ def test_roll_up_counts_each_excerpt_of_the_subtree_once(world):
         "Unknown speaker": (1, 0),
         "Total": (5, 3),
     }
+    assert table["Ledelse"]["Total"] == (2, 2)
+    # Rolled up, only the top-level codes are rows until a branch is opened.
+    assert set(table) == {"Innovasjon", "Ledelse"}
+
+
+def test_opening_a_branch_shows_the_children_of_each_code_on_its_path(world):
+    matrix = code_matrix(world.study, by="group", rollup=True, open_id=world.medvirkning.pk)
+    assert [(row.code.name, row.has_children, row.is_open) for row in matrix.rows] == [
+        ("Innovasjon", True, True),
+        ("Medvirkning", True, True),
+        ("Tillit", False, False),
+        ("Ledelse", False, False),
+    ]
+    assert [code.name for code in matrix.open_path] == ["Innovasjon", "Medvirkning"]
+    table = counts(matrix)
+    assert table["Innovasjon"]["Total"] == (5, 3)
     assert table["Medvirkning"]["Total"] == (5, 3)
     assert table["Tillit"]["Total"] == (1, 1)
-    assert table["Ledelse"]["Total"] == (2, 2)
+    # The footer is the same whichever rows are shown.
+    assert (matrix.grand_total.excerpts, matrix.grand_total.informants) == (5, 3)
+
+
+def test_rows_come_in_pages_and_the_footer_counts_every_code(world):
+    first = code_matrix(world.study, by="group", page_size=3)
+    second = code_matrix(world.study, by="group", page_size=3, page=2)
+    assert [row.code.name for row in first.rows] == ["Innovasjon", "Medvirkning", "Tillit"]
+    assert [row.code.name for row in second.rows] == ["Ledelse"]
+    assert second.page.number == 2 and second.page.paginator.num_pages == 2
+    assert first.totals == second.totals and second.grand_total.excerpts == 5
+    assert counts(second)["Ledelse"]["Total"] == (2, 2)
+
+
+def test_cells_link_to_retrieval_of_their_excerpts(world):
+    matrix = code_matrix(world.study, by="group")
+    assert [cell.filter for cell in matrix.rows[0].cells] == [f"group={world.ag.pk}", f"group={world.tv.pk}", "", ""]
+    matrix = code_matrix(world.study, by="attribute", attribute=world.years)
+    assert matrix.rows[0].cells[0].filter == f"attribute={world.years.pk}&attribute_value=5"
 
 
 def test_by_informant(world):
@@ -187,28 +222,48 @@ def test_speakers_derived_from_turns_are_counted(study, researcher):
     assert table["Tid"] == {"Leder": (1, 1), "No group": (0, 0), "Unknown speaker": (1, 0), "Total": (2, 1)}
 
 
-def test_matrix_uses_a_fixed_number_of_queries(world, researcher):
-    for n in range(6):
-        code_create(study=world.study, actor=researcher, name=f"Ekstra {n}", parent=world.ledelse)
-    with CaptureQueriesContext(connection) as flat:
-        code_matrix(world.study, by="group")
-    with CaptureQueriesContext(connection) as rolled:
-        code_matrix(world.study, by="group", rollup=True)
-    # codes, columns, 3 aggregates (cells, unknown speaker, row totals), 3 for the footer
-    assert len(flat) == 8
-    # the same with 3 aggregates per depth of the tree (3 levels)
-    assert len(rolled) == 14
+def test_matrix_uses_three_queries_at_two_sizes(world, researcher):
+    def queries(**options) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            code_matrix(world.study, by="group", **options)
+        return len(captured)
+
+    # codes, columns, one aggregate (cells, row totals and footer in GROUPING SETS)
+    small = [queries(), queries(rollup=True), queries(rollup=True, open_id=world.medvirkning.pk)]
+    assert small == [3, 3, 3]
+    source = make_source(world.study, researcher, "Stor", [f"Setning {n} her." for n in range(30)])
+    for n in range(30):
+        parent = code_create(study=world.study, actor=researcher, name=f"Ekstra {n}", parent=world.ledelse)
+        child = code_create(study=world.study, actor=researcher, name=f"Under {n}", parent=parent)
+        make_excerpt(source, researcher, f"Setning {n} her.", [parent, child], [world.ag1])
+    large = [queries(), queries(rollup=True), queries(rollup=True, open_id=world.ledelse.pk)]
+    assert large == small
 
 
 def test_matrix_page(researcher_client, supervisor_client, world):
+    def cells(content: str, code) -> list[str]:
+        row = content[content.index(f'data-code="{code.pk}"') :]
+        row = row[: row.index("</tr>")]
+        return [re.sub("<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+
+    url = reverse("code_matrix", args=[world.study.pk])
     for client in (researcher_client, supervisor_client):
-        response = client.get(reverse("code_matrix", args=[world.study.pk]))
+        response = client.get(url, {"rollup": "0"})
         assert response.status_code == 200
     content = response.content.decode()
-    row = content[content.index(f'data-code="{world.medvirkning.pk}"') :]
-    row = row[: row.index("</tr>")]
-    assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == ["3 / 2", "1 / 1", "0 / 0", "1 / 0", "4 / 3"]
-    assert "ps-1" in row
+    assert cells(content, world.medvirkning) == ["3 / 2", "1 / 1", "0 / 0", "1 / 0", "4 / 3"]
+    assert "ps-1" in content[content.index(f'data-code="{world.medvirkning.pk}"') :]
+    retrieval = reverse("retrieval", args=[world.study.pk])
+    assert f'href="{retrieval}?code={world.medvirkning.pk}&amp;group={world.ag.pk}"' in content
+    # By default: the top-level codes rolled up, a branch opens with ?open=
+    content = researcher_client.get(url).content.decode()
+    assert f'data-code="{world.medvirkning.pk}"' not in content
+    assert cells(content, world.innovasjon) == ["3 / 2", "2 / 1", "0 / 0", "1 / 0", "5 / 3"]
+    assert f"open={world.innovasjon.pk}" in content
+    assert f'href="{retrieval}?code={world.innovasjon.pk}&amp;descendants=1&amp;group={world.ag.pk}"' in content
+    content = researcher_client.get(url, {"open": world.innovasjon.pk}).content.decode()
+    assert cells(content, world.medvirkning) == ["3 / 2", "2 / 1", "0 / 0", "1 / 0", "5 / 3"]
+    assert f'data-code="{world.tillit.pk}"' not in content
     response = researcher_client.get(reverse("code_matrix", args=[world.study.pk]), {"by": "informant", "rollup": "1"})
     assert response.status_code == 200 and '<th scope="col" class="text-end">AG2</th>' in response.content.decode()
     response = researcher_client.get(
@@ -240,12 +295,18 @@ def read_csv(response) -> list[list[str]]:
 def test_matrix_export(researcher_client, world):
     world.ag.label = "Arbeidsgiver på skolen – æøå"
     world.ag.save()
-    rows = read_csv(researcher_client.get(reverse("code_matrix_export", args=[world.study.pk]), {"by": "group"}))
+    url = reverse("code_matrix_export", args=[world.study.pk])
+    rows = read_csv(researcher_client.get(url, {"by": "group", "rollup": "0"}))
     assert rows[0][:3] == ["Code", "Arbeidsgiver på skolen – æøå: excerpts", "Arbeidsgiver på skolen – æøå: informants"]
     assert rows[0][-2:] == ["Total: excerpts", "Total: informants"]
     by_code = {row[0]: row[1:] for row in rows[1:]}
     assert by_code["Innovasjon / Medvirkning"] == ["3", "2", "1", "1", "0", "0", "1", "0", "4", "3"]
     assert by_code["All codes"] == ["3", "2", "2", "1", "0", "0", "1", "0", "5", "3"]
+    # Rolled up (the default), every code is a row, counting its subtree, whatever branch the page has open.
+    rows = read_csv(researcher_client.get(url, {"by": "group"}))
+    by_code = {row[0]: row[1:] for row in rows[1:]}
+    assert len(by_code) == 5
+    assert by_code["Innovasjon / Medvirkning"] == ["3", "2", "2", "1", "0", "0", "1", "0", "5", "3"]
 
 
 def test_cooccurrence_numbers(world):
@@ -298,3 +359,22 @@ def test_names_in_matrix_and_cooccurrence_are_escaped(researcher_client, study, 
     for name in ("code_matrix", "code_cooccurrence"):
         content = researcher_client.get(reverse(name, args=[study.pk])).content.decode()
         assert "<script>alert(1)" not in content and "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+
+
+def test_matrix_page_queries_are_flat(researcher_client, world, researcher, django_assert_num_queries):
+    url = reverse("code_matrix", args=[world.study.pk])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert researcher_client.get(url).status_code == 200
+        return len(captured)
+
+    small = count()
+    source = make_source(world.study, researcher, "Stor", [f"Setning {n} her." for n in range(30)])
+    for n in range(30):
+        code = code_create(study=world.study, actor=researcher, name=f"Ekstra {n}")
+        make_excerpt(source, researcher, f"Setning {n} her.", [code], [world.ag1])
+    # 3 that every study page makes (session, user, study access), attribute definitions, codes, groups, the aggregate
+    with django_assert_num_queries(small):
+        assert researcher_client.get(url).status_code == 200
+    assert small == 7

@@ -1,0 +1,142 @@
+"""The code matrix at 1×/10×/100× of a typical study, on PostgreSQL.
+
+Usage (from the repository root)::
+
+    .venv/bin/python bench/matrix.py [--database-url postgres://postgres@127.0.0.1:5432/thesis_bench_matrix]
+                                     [--scales 1,10,100] [--requests 9] [--reuse] [--explain]
+
+Builds (or, with ``--reuse``, finds) the studies exactly as bench/scaling.py does
+(``manage.py generate_study --scale N``, same titles, so the two scripts can share a
+database) and measures through Django's test ``Client``:
+
+* the matrix page as it opens (top-level codes, sub-codes rolled up);
+* the page with every code on its own (``rollup=0``, page 1 of 100 rows);
+* the page with the largest top-level branch opened (``open=``);
+* the CSV export (every code) and the code × group XLSX export of the Exchange page.
+
+Each: median and nearest-rank p95 of the server time, the SQL query count and the
+peak of Python memory in one request (tracemalloc). ``--explain`` prints EXPLAIN
+(ANALYZE, BUFFERS) of the matrix aggregate at the largest scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import recreate_database  # noqa: E402
+from bench.scaling import OWNER, consume, study_for, timed  # noqa: E402
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench_matrix"
+
+
+def measure(study, requests: int) -> dict[str, tuple]:
+    from django.db.models import Count
+    from django.test import Client
+    from django.urls import reverse
+
+    from cases.models import User
+    from interviews.models import Code
+
+    client = Client()
+    client.force_login(User.objects.get(email=OWNER), backend="django.contrib.auth.backends.ModelBackend")
+    branch = Code.objects.filter(study=study, parent__isnull=True).annotate(n=Count("children")).order_by("-n").first()
+    page = reverse("code_matrix", args=[study.pk])
+
+    def get(url):
+        def action():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return consume(response)
+
+        return action
+
+    return {
+        "Matrix page (top level, rolled up)": timed(get(page), requests),
+        "Matrix page, every code on its own (page 1)": timed(get(page + "?rollup=0"), requests),
+        "Matrix page, largest branch opened": timed(get(page + f"?open={branch.pk}"), requests),
+        "Matrix CSV (every code, rolled up)": timed(get(reverse("code_matrix_export", args=[study.pk])), 3),
+        "Code × group XLSX (Exchange)": timed(get(reverse("exchange_matrix_xlsx", args=[study.pk])), 3),
+    }
+
+
+def explain(study) -> None:
+    from django.db import connection
+
+    from interviews import selectors_analysis as selectors
+
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        if "GROUPING SETS" in sql:
+            captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        selectors.code_matrix(study, rollup=True)
+    sql, params = captured[0]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--requests", type=int, default=9)
+    parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the aggregate at the largest scale")
+    args = parser.parse_args()
+    scales = [float(value) for value in args.scales.split(",")]
+
+    reused = recreate_database(args.database_url, reuse=args.reuse)
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)  # a reused database may predate this branch's migrations
+    print(f"PostgreSQL {connection.pg_version // 10000}, Django {django.get_version()}, load {os.getloadavg()[0]:.2f}")
+    studies = [(scale, study_for(scale)[0]) for scale in scales]
+    if not reused:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    table = {}
+    for scale, study in studies:
+        started = time.perf_counter()
+        table[scale] = measure(study, args.requests)
+        print(
+            f"{scale:g}x measured in {time.perf_counter() - started:.0f} s (load {os.getloadavg()[0]:.2f})", flush=True
+        )
+    if args.explain:
+        explain(studies[-1][1])
+
+    print(
+        f"\nServer time through the test Client ({args.requests} timed requests after one warm-up; 3 for the exports). "
+        "Peak = Python allocations during one request (tracemalloc).\n"
+    )
+    header = " | ".join(f"{s:g}× median / p95 (ms) | {s:g}× queries | {s:g}× peak MiB" for s in scales)
+    print(f"| Operation | {header} |")
+    print("|---|" + "---:|---:|---:|" * len(scales))
+    for operation in table[scales[0]]:
+        cells = []
+        for scale in scales:
+            median, p95, queries, peak = table[scale][operation]
+            cells += [f"{median:,.1f} / {p95:,.1f}", str(queries), f"{peak:,.1f}"]
+        print(f"| {operation} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
