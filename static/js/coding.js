@@ -305,6 +305,7 @@ function start(root) {
             results.innerHTML = await response.text();
             tree.hidden = true;
             results.hidden = false;
+            document.getElementById("coding-codes").scrollTop = 0;
             paintCodes();
           }
         } catch (error) {
