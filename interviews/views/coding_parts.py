@@ -86,8 +86,13 @@ class Codebook:
     Read through :func:`codebook`: one query for the fingerprint, and the rows from the cache.
     """
 
-    def __init__(self, study_id: int, fingerprint: str, rows: dict[int, tuple], order: list[int], paths: dict):
+    def __init__(
+        self, study_id: int, fingerprint: str, rows: dict[int, tuple], order: list[int], paths: dict, *, cached=True
+    ):
         self.study_id, self.fingerprint, self.order, self.paths = study_id, fingerprint, order, paths
+        # False when the codebook changed while it was read: nothing made from it may be cached under the fingerprint.
+        self.cached = cached
+        self.rows = rows
         self.by_id = _Codes(rows, paths)
         self._active_ids = [pk for pk in order if rows[pk][5] == Code.Status.ACTIVE]
 
@@ -106,7 +111,7 @@ class Codebook:
         active = set(self._active_ids)
         children: dict[int | None, list[int]] = {}
         for pk in self._active_ids:
-            parent_id = self.by_id._rows[pk][2]
+            parent_id = self.rows[pk][2]
             children.setdefault(parent_id if parent_id in active else None, []).append(pk)
         return children
 
@@ -126,15 +131,19 @@ class Codebook:
 def codebook(study: Study) -> Codebook:
     """All codes of the study, each with ``.path`` ("RQ1 › Kjennskap til innovasjon").
 
-    One query (the fingerprint) when the cache holds this version of the codebook, two otherwise.
+    One query (the fingerprint) when the cache holds this version of the codebook, three otherwise.
     """
     fingerprint = codebook_fingerprint(study)
     key = f"coding:codebook:{study.pk}:{fingerprint}"
     data = cache.get(key)
-    if data is None:
-        data = _arranged(list(Code.objects.filter(study=study).values_list(*CODE_FIELDS)))
+    if data is not None:
+        return Codebook(study.pk, fingerprint, *data)
+    data = _arranged(list(Code.objects.filter(study=study).values_list(*CODE_FIELDS)))
+    # The rows are read after the fingerprint: cache them under it only if nothing changed in between.
+    cached = codebook_fingerprint(study) == fingerprint
+    if cached:
         cache.set(key, data, CACHE_SECONDS)
-    return Codebook(study.pk, fingerprint, *data)
+    return Codebook(study.pk, fingerprint, *data, cached=cached)
 
 
 def _arranged(rows: list[tuple]) -> tuple[dict[int, tuple], list[int], dict[int, str]]:
@@ -176,7 +185,8 @@ def code_panel_html(book: Codebook) -> SafeString:
         else:
             context = {"tree": False, "codes": book.active}
         html = render_to_string("interviews/coding/codes.html", context)
-        cache.set(key, html, CACHE_SECONDS)
+        if book.cached:
+            cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
 
 

@@ -7,12 +7,15 @@ import json
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from cases.models import AuditEvent
 from interviews.models import Code, Coding, CodingAction, Excerpt
 from interviews.services.codebook import code_update
 from interviews.services.excerpts import excerpt_create
+from interviews.views import coding_parts
 from tests.factories import InformantFactory, StudyFactory
 from tests.interviews.coding_helpers import make_code, make_excerpt, make_source
 
@@ -682,3 +685,12 @@ def test_picker_query_counts_do_not_grow_with_the_codebook(
             create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
         )
     assert response.status_code == 200
+
+
+def test_a_codebook_that_changes_while_it_is_read_is_not_cached(study, codes, monkeypatch):
+    fingerprints = iter(["before", "after"])
+    monkeypatch.setattr(coding_parts, "codebook_fingerprint", lambda study: next(fingerprints))
+    book = coding_parts.codebook(study)
+    assert not book.cached and cache.get(f"coding:codebook:{study.pk}:before") is None
+    assert "RQ1 › Læring" in coding_parts.code_panel_html(book)
+    assert cache.get(f"coding:panel:{study.pk}:before:{get_language()}") is None
