@@ -56,7 +56,7 @@ CODE_FIELDS = ("id", "study_id", "parent_id", "name", "colour", "status", "posit
 CACHE_SECONDS = 24 * 60 * 60  # keys carry the fingerprint: an entry is never stale, only unused
 
 
-class _Codes(Mapping):
+class _Codes(Mapping[int, Code]):
     """Code instances by id, each built on first use from the cached rows (most pages touch a few)."""
 
     def __init__(self, rows: dict[int, tuple], paths: dict[int, str]):
@@ -87,7 +87,14 @@ class Codebook:
     """
 
     def __init__(
-        self, study_id: int, fingerprint: str, rows: dict[int, tuple], order: list[int], paths: dict, *, cached=True
+        self,
+        study_id: int,
+        fingerprint: str,
+        rows: dict[int, tuple],
+        order: list[int],
+        paths: dict,
+        *,
+        cached: bool = True,
     ):
         self.study_id, self.fingerprint, self.order, self.paths = study_id, fingerprint, order, paths
         # False when the codebook changed while it was read: nothing made from it may be cached under the fingerprint.
