@@ -69,13 +69,43 @@ class CodeTree:
         return max((code.depth for code in self.codes), default=0)
 
 
+@dataclass(slots=True)
+class CodeRow:
+    """A code as a list of the whole codebook needs it: read with ``values_list``.
+
+    Building 6,000 model instances took longer than the rest of the retrieval page; these cost a tenth.
+    """
+
+    pk: int
+    parent_id: int | None
+    name: str
+    colour: str
+    status: str
+    position: int
+    depth: int = 0
+    path_names: tuple[str, ...] = ()
+    path: str = ""
+    indent_class: str = ""
+
+
 def code_tree(study: Study) -> CodeTree:
-    codes = list(Code.objects.filter(study=study).only("id", "parent_id", "name", "colour", "status", "position"))
+    return _arranged(
+        list(Code.objects.filter(study=study).only("id", "parent_id", "name", "colour", "status", "position"))
+    )
+
+
+def code_row_tree(study: Study) -> CodeTree:
+    """The same tree as :func:`code_tree` with :class:`CodeRow` items, for pages that show names, paths and colours."""
+    fields = ("id", "parent_id", "name", "colour", "status", "position")
+    return _arranged([CodeRow(*row) for row in Code.objects.filter(study=study).values_list(*fields)])
+
+
+def _arranged(codes: list) -> CodeTree:
     by_id = {code.pk: code for code in codes}
-    children: dict[int | None, list[Code]] = defaultdict(list)
+    children: dict[int | None, list] = defaultdict(list)
     for code in codes:  # already in Meta ordering: position, name, id
         children[code.parent_id if code.parent_id in by_id else None].append(code)
-    ordered: list[Code] = []
+    ordered: list = []
     stack = [(code, 0, ()) for code in reversed(children[None])]
     while stack:
         code, depth, path = stack.pop()
@@ -216,7 +246,7 @@ class RetrievalLookups:
 
 def retrieval_lookups(study: Study) -> RetrievalLookups:
     return RetrievalLookups(
-        tree=code_tree(study),
+        tree=code_row_tree(study),
         informants={
             informant.pk: informant
             for informant in Informant.objects.filter(study=study).select_related("group").order_by("code")

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -39,6 +39,7 @@ from interviews.views import coding_parts as parts
 
 IN_VIVO_MAX_LENGTH = 200
 CORROBORATION_RESULTS = 20
+CODE_SEARCH_RESULTS = 50
 
 
 # --- reading -----------------------------------------------------------------------------------------------
@@ -70,8 +71,11 @@ def _workspace(request: HttpRequest, study: Study, source: Source, message: str 
         "text_html": parts.text_html(source, book, rows=rows, masked=masked),
         "margin_html": parts.margin_html(rows, can_edit),
         "excerpt_count": len(rows),
-        "codes": book.active,
-        "colour_codes": list({**used_codes, **{code.pk: code for code in book.active}}.values()),
+        "codes_html": parts.code_panel_html(book) if can_edit else None,
+        # The colours of the codes on this page; a large codebook's picker carries those of the codes it shows.
+        "colour_codes": list(
+            used_codes.values() if book.is_large else {**used_codes, **{code.pk: code for code in book.active}}.values()
+        ),
         "can_edit": can_edit,
         "can_undo": can_edit and _can_undo(request, source),
         "message": message,
@@ -99,6 +103,32 @@ def coding_view(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     # The source's comment threads, in the margin: the supervisor comments here, the researcher answers.
     context["threads"] = comment_threads.threads_on(study, source=source)
     return render(request, "interviews/coding/coding.html", context)
+
+
+@study_view(Action.EDIT)
+@require_GET
+def coding_code_children(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
+    """A large codebook's picker: the active sub-codes of code ``pk``, loaded when its node is opened."""
+    book = parts.codebook(study)
+    if pk not in book.by_id:
+        raise Http404
+    context = {"nodes": parts.code_nodes(book, book.active_children.get(pk, []))}
+    return render(request, "interviews/coding/partials/code_nodes.html", context)
+
+
+@study_view(Action.EDIT)
+@require_GET
+def coding_code_search(request: HttpRequest, study: Study) -> HttpResponse:
+    """A large codebook's picker: the first 50 active codes whose path holds every word typed."""
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    found = parts.codebook(study).search(query, CODE_SEARCH_RESULTS + 1) if query else []
+    context = {
+        "codes": found[:CODE_SEARCH_RESULTS],
+        "more": len(found) > CODE_SEARCH_RESULTS,
+        "limit": CODE_SEARCH_RESULTS,
+        "query": query,
+    }
+    return render(request, "interviews/coding/partials/code_results.html", context)
 
 
 # --- answering writes --------------------------------------------------------------------------------------
@@ -165,7 +195,7 @@ def _changed(
         "windows": [(low, high, parts.text_html(source, book, window=(low, high))) for low, high in windows],
         "items": [(row["id"], parts.margin_item(row, True, labels)) for row in rows],
         "removed": removed,
-        "codes": book.active if codes_changed else None,
+        "codes_html": parts.code_panel_html(book) if codes_changed else None,
     }
     return render(request, "interviews/coding/changes.html", context)
 

@@ -7,16 +7,22 @@ around it is ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from functools import cached_property
 from html import escape as _html_escape
 
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.models import Study
 from interviews.highlight import Mark, TurnMark, render_segments, segments
 from interviews.models import Code, Coding, Excerpt, Source, SpeakerLabel, SpeakerTurn
+from interviews.selectors_codebook import codebook_fingerprint
 
 PATH_SEPARATOR = " › "
 ROW_FIELDS = (
@@ -43,33 +49,158 @@ def escape(value: object) -> str:
     return _html_escape(str(value))
 
 
-@dataclass
-class Codebook:
-    """The study's codes with their paths; ``active`` in tree order for the picker."""
+# Above this many active codes the picker shows the top of the tree and loads the rest on demand.
+TREE_THRESHOLD = 400
+# In the model's field order: ``Model.from_db`` reads the values of a partial row in that order.
+CODE_FIELDS = ("id", "study_id", "parent_id", "name", "colour", "status", "position", "shortcut")
+CACHE_SECONDS = 24 * 60 * 60  # keys carry the fingerprint: an entry is never stale, only unused
 
-    by_id: dict[int, Code]
-    active: list[Code] = field(default_factory=list)
+
+class _Codes(Mapping[int, Code]):
+    """Code instances by id, each built on first use from the cached rows (most pages touch a few)."""
+
+    def __init__(self, rows: dict[int, tuple], paths: dict[int, str]):
+        self._rows, self._paths, self._built = rows, paths, {}
+
+    def __getitem__(self, pk: int) -> Code:
+        code = self._built.get(pk)
+        if code is None:
+            code = Code.from_db(DEFAULT_DB_ALIAS, CODE_FIELDS, self._rows[pk])
+            code.path = self._paths[pk]
+            self._built[pk] = code
+        return code
+
+    def __contains__(self, pk: object) -> bool:
+        return pk in self._rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class Codebook:
+    """The study's codes with their paths (``by_id``); ``active`` in tree order for the picker.
+
+    Read through :func:`codebook`: one query for the fingerprint, and the rows from the cache.
+    """
+
+    def __init__(
+        self,
+        study_id: int,
+        fingerprint: str,
+        rows: dict[int, tuple],
+        order: list[int],
+        paths: dict,
+        *,
+        cached: bool = True,
+    ):
+        self.study_id, self.fingerprint, self.order, self.paths = study_id, fingerprint, order, paths
+        # False when the codebook changed while it was read: nothing made from it may be cached under the fingerprint.
+        self.cached = cached
+        self.rows = rows
+        self.by_id = _Codes(rows, paths)
+        self._active_ids = [pk for pk in order if rows[pk][5] == Code.Status.ACTIVE]
+
+    @cached_property
+    def active(self) -> list[Code]:
+        return [self.by_id[pk] for pk in self._active_ids]
+
+    @property
+    def is_large(self) -> bool:
+        """Too many codes to list at once: the picker shows a tree with lazy children and a server search."""
+        return len(self._active_ids) > TREE_THRESHOLD
+
+    @cached_property
+    def active_children(self) -> dict[int | None, list[int]]:
+        """Active code ids under each active code (``None``: those whose parent is not an active code)."""
+        active = set(self._active_ids)
+        children: dict[int | None, list[int]] = {}
+        for pk in self._active_ids:
+            parent_id = self.rows[pk][2]
+            children.setdefault(parent_id if parent_id in active else None, []).append(pk)
+        return children
+
+    def search(self, query: str, limit: int) -> list[Code]:
+        """Active codes whose path holds every word of ``query`` (case-insensitive), in tree order."""
+        words = query.lower().split()
+        found = []
+        for pk in self._active_ids:
+            path = self.paths[pk].lower()
+            if all(word in path for word in words):
+                found.append(self.by_id[pk])
+                if len(found) == limit:
+                    break
+        return found
 
 
 def codebook(study: Study) -> Codebook:
-    """All codes of the study in one query, each given ``.path`` ("RQ1 › Kjennskap til innovasjon")."""
-    codes = list(
-        Code.objects.filter(study=study).only(
-            "id", "study_id", "parent_id", "name", "colour", "status", "shortcut", "position"
-        )
-    )
-    by_id = {code.pk: code for code in codes}
-    children: dict[int | None, list[Code]] = {}
-    for code in codes:
-        children.setdefault(code.parent_id if code.parent_id in by_id else None, []).append(code)
-    ordered: list[Code] = []
-    stack: list[tuple[Code, str]] = [(code, "") for code in reversed(children.get(None, []))]
+    """All codes of the study, each with ``.path`` ("RQ1 › Kjennskap til innovasjon").
+
+    One query (the fingerprint) when the cache holds this version of the codebook, three otherwise.
+    """
+    fingerprint = codebook_fingerprint(study)
+    key = f"coding:codebook:{study.pk}:{fingerprint}"
+    data = cache.get(key)
+    if data is not None:
+        return Codebook(study.pk, fingerprint, *data)
+    data = _arranged(list(Code.objects.filter(study=study).values_list(*CODE_FIELDS)))
+    # The rows are read after the fingerprint: cache them under it only if nothing changed in between.
+    cached = codebook_fingerprint(study) == fingerprint
+    if cached:
+        cache.set(key, data, CACHE_SECONDS)
+    return Codebook(study.pk, fingerprint, *data, cached=cached)
+
+
+def _arranged(rows: list[tuple]) -> tuple[dict[int, tuple], list[int], dict[int, str]]:
+    """Rows (in Meta ordering: position, name, id) by id, ids in depth-first tree order, and each path."""
+    by_id = {row[0]: row for row in rows}
+    children: dict[int | None, list[int]] = {}
+    for pk, _study, parent_id, *_rest in rows:
+        children.setdefault(parent_id if parent_id in by_id else None, []).append(pk)
+    order: list[int] = []
+    paths: dict[int, str] = {}
+    stack: list[tuple[int, str]] = [(pk, "") for pk in reversed(children.get(None, []))]
     while stack:
-        code, prefix = stack.pop()
-        code.path = prefix + code.name
-        ordered.append(code)
-        stack.extend((child, code.path + PATH_SEPARATOR) for child in reversed(children.get(code.pk, [])))
-    return Codebook(by_id=by_id, active=[code for code in ordered if code.status == Code.Status.ACTIVE])
+        pk, prefix = stack.pop()
+        paths[pk] = prefix + by_id[pk][3]
+        order.append(pk)
+        stack.extend((child, paths[pk] + PATH_SEPARATOR) for child in reversed(children.get(pk, [])))
+    return by_id, order, paths
+
+
+# --- the code picker ---------------------------------------------------------------------------------------
+
+
+def code_panel_html(book: Codebook) -> SafeString:
+    """The picker's code list, rendered once per version of the codebook and language.
+
+    Only editors see the picker and it holds nothing user-specific, so the key needs no user.
+    """
+    key = f"coding:panel:{book.study_id}:{book.fingerprint}:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        if book.is_large:
+            top = book.active_children.get(None, [])
+            roots = set(top)
+            context = {
+                "tree": True,
+                "nodes": code_nodes(book, top),
+                "shortcuts": [code for code in book.active if code.shortcut and code.pk not in roots],
+            }
+        else:
+            context = {"tree": False, "codes": book.active}
+        html = render_to_string("interviews/coding/codes.html", context)
+        if book.cached:
+            cache.set(key, html, CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
+
+
+def code_nodes(book: Codebook, ids: list[int]) -> list[tuple[Code, bool]]:
+    """The codes ``ids`` of the picker's tree, each with whether it has active sub-codes to load."""
+    children = book.active_children
+    return [(book.by_id[pk], pk in children) for pk in ids]
 
 
 def excerpt_rows(

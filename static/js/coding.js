@@ -56,11 +56,12 @@ function start(root) {
   const urlFor = (name, excerptId) => root.dataset[`${name}Url`].replace("/0/", `/${excerptId}/`);
 
   // Code colours: one constructed stylesheet of `[data-code="12"] { --code: #rrggbb }` rules
-  // (the CSP forbids style attributes in the HTML, not the CSSOM).
+  // (the CSP forbids style attributes in the HTML, not the CSSOM). Colours seen once are kept:
+  // a large codebook's picker shows a code only while its node is open or it is found by search.
   const sheet = new CSSStyleSheet();
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  const colours = new Map();
   const paintCodes = () => {
-    const colours = new Map();
     document.querySelectorAll("[data-code-colour]").forEach((element) => {
       if (/^#[0-9a-fA-F]{6}$/.test(element.dataset.codeColour)) {
         colours.set(Number(element.dataset.code), element.dataset.codeColour);
@@ -277,13 +278,75 @@ function start(root) {
     clearPicker();
   };
 
-  const visibleOptions = () => Array.from(document.querySelectorAll("#coding-codes .code-option:not([hidden])"));
+  const visibleOptions = () =>
+    Array.from(document.querySelectorAll("#coding-codes .code-option")).filter((option) => !option.closest("[hidden]"));
+
+  // A large codebook (`[data-code-tree]`) is searched on the server; a small one is filtered here.
+  let searching = Promise.resolve();
+  let searchTimer = null;
+  const searchServer = (query) => {
+    const tree = document.querySelector("#coding-codes [data-code-tree]");
+    const results = document.querySelector("#coding-codes [data-code-results]");
+    if (!tree || !results) return;
+    clearTimeout(searchTimer);
+    if (!query.trim()) {
+      results.hidden = true;
+      results.replaceChildren();
+      tree.hidden = false;
+      searching = Promise.resolve();
+      return;
+    }
+    searching = new Promise((resolve) => {
+      searchTimer = setTimeout(async () => {
+        const url = `${root.dataset.codeSearchUrl}?${new URLSearchParams({ q: query })}`;
+        try {
+          const response = await fetch(url, { headers: { "X-Requested-With": "fetch" } });
+          if (response.ok && document.getElementById("code-search").value === query) {
+            results.innerHTML = await response.text();
+            tree.hidden = true;
+            results.hidden = false;
+            document.getElementById("coding-codes").scrollTop = 0;
+            paintCodes();
+          }
+        } catch (error) {
+          say(root.dataset.failed, true);
+        }
+        resolve();
+      }, 150);
+    });
+  };
 
   const filterCodes = (query) => {
+    if (document.querySelector("#coding-codes [data-code-tree]")) {
+      searchServer(query);
+      return;
+    }
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     document.querySelectorAll("#coding-codes .code-option").forEach((option) => {
       option.hidden = !words.every((word) => option.dataset.path.includes(word));
     });
+  };
+
+  // Opening a node of a large codebook's tree loads its sub-codes once.
+  const toggleNode = async (button) => {
+    const children = document.getElementById(button.getAttribute("aria-controls"));
+    if (!children) return;
+    const open = button.getAttribute("aria-expanded") !== "true";
+    if (open && !children.dataset.loaded) {
+      const url = root.dataset.codeChildrenUrl.replace("/0/", `/${button.dataset.codeChildren}/`);
+      try {
+        const response = await fetch(url, { headers: { "X-Requested-With": "fetch" } });
+        if (!response.ok) throw new Error(String(response.status));
+        children.innerHTML = await response.text();
+        children.dataset.loaded = "1";
+        paintCodes();
+      } catch (error) {
+        say(root.dataset.failed, true);
+        return;
+      }
+    }
+    button.setAttribute("aria-expanded", String(open));
+    children.hidden = !open;
   };
 
   const chosenCodes = () => {
@@ -294,7 +357,8 @@ function start(root) {
     return first && search && search.value.trim() ? [first.dataset.codeId] : [];
   };
 
-  const applyChosen = () => {
+  const applyChosen = async () => {
+    await searching;
     const codes = chosenCodes();
     if (state.selection) createExcerpt(codes);
     else if (state.focused !== null) addCodes(codes);
@@ -342,6 +406,10 @@ function start(root) {
   if (canEdit) {
     const search = document.getElementById("code-search");
     search.addEventListener("input", () => filterCodes(search.value));
+    document.getElementById("coding-codes").addEventListener("click", (event) => {
+      const toggle = event.target.closest("[data-code-children]");
+      if (toggle) toggleNode(toggle);
+    });
     search.addEventListener("keydown", (event) => {
       if (event.key === "Enter") {
         event.preventDefault();

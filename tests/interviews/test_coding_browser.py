@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from interviews.models import Excerpt
-from tests.e2e.helpers import RECT_JS, log_in
+from interviews.models import Code, Excerpt
+from tests.e2e.helpers import RECT_JS, log_in, select_with_mouse
 from tests.factories import InformantFactory, StudyFactory, UserFactory
 from tests.interviews.coding_helpers import make_code, make_source
 
@@ -81,3 +81,61 @@ def test_keyboard_selection_and_in_vivo_code(page):  # noqa: F811
     assert (excerpt.start, excerpt.end, excerpt.text) == (0, 9, "Moderator")
     assert [c.name for c in excerpt.codes.all()] == ["Moderator"]
     assert page.locator("#coding-codes .code-option").inner_text().strip() == "Moderator"
+
+
+def test_a_large_codebook_opens_by_keyboard_searches_on_the_server_and_applies(page):  # noqa: F811
+    user = UserFactory(email="stor@uni.no", full_name="Siri Stor", password="Lang-passord-2026")
+    study = StudyFactory(created_by=user)
+    source = make_source(study, TEXT, informants={"I1": InformantFactory(study=study, code="K1")})
+    themes = Code.objects.bulk_create(
+        Code(study=study, name=f"Tema {n:02d}", position=n, created_by=user) for n in range(30)
+    )
+    Code.objects.bulk_create(
+        Code(study=study, name=f"Kode {n:02d}-{m:02d}", parent=theme, position=m, created_by=user)
+        for n, theme in enumerate(themes)
+        for m in range(14)
+    )
+    child = Code.objects.get(name="Kode 00-00")
+    deep = make_code(study, "Taus kunnskap", parent=child, colour="#2a9d8f")
+
+    log_in(page, "stor@uni.no")
+    page.goto(reverse("coding_view", args=[study.pk, source.pk]))
+    assert page.locator("#coding-codes [data-code-tree]").is_visible()
+    assert page.locator("#coding-codes .code-option").count() == 30  # the top level only
+    # A disclosure button per theme: Enter opens it, its sub-codes are loaded then.
+    toggle = page.get_by_role("button", name="Sub-codes of Tema 00")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#code-children-{themes[0].pk} .code-option")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert page.locator(f"#code-children-{themes[0].pk} > .code-node").count() == 14
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert page.locator(f"#code-children-{themes[0].pk}").is_hidden()
+
+    # Select a sentence, search for a code three levels down, Enter applies the first match.
+    start = TEXT.index(SENTENCE)
+    select_with_mouse(page, start, start + len(SENTENCE))
+    page.wait_for_function("() => !document.getElementById('apply-codes').disabled")
+    page.locator("#code-search").fill("tema 00 taus")
+    page.wait_for_selector("#coding-codes [data-code-results] .code-option")
+    assert page.locator("#coding-codes [data-code-tree]").is_hidden()
+    results = page.locator("#coding-codes [data-code-results] .code-option")
+    assert results.count() == 1 and "Tema 00 › Kode 00-00 › Taus kunnskap" in results.inner_text()
+    page.locator("#code-search").press("Enter")
+    page.wait_for_selector("#coding-text .hl")
+    excerpt = Excerpt.objects.get()
+    assert list(excerpt.codes.all()) == [deep] and excerpt.text == SENTENCE
+    # The search was cleared, the tree is back, and the found code kept its colour.
+    assert page.locator("#code-search").input_value() == ""
+    assert page.locator("#coding-codes [data-code-tree]").is_visible()
+    colour = page.eval_on_selector("#coding-text .hl", "el => getComputedStyle(el).getPropertyValue('--code').trim()")
+    assert colour == "#2a9d8f"
+
+    # A sub-code ticked in the opened tree is added to the chosen excerpt.
+    page.locator(f"#excerpt-{excerpt.pk} [data-jump]").click()
+    toggle.click()
+    page.locator(f"#code-children-{themes[0].pk} .code-option", has_text="Kode 00-03").click()
+    page.locator("#add-to-excerpt").click()
+    page.wait_for_selector(f"#excerpt-{excerpt.pk} .code-badge >> nth=1")
+    assert {code.name for code in excerpt.codes.all()} == {"Taus kunnskap", "Kode 00-03"}

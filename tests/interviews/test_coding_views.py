@@ -7,11 +7,15 @@ import json
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from cases.models import AuditEvent
 from interviews.models import Code, Coding, CodingAction, Excerpt
+from interviews.services.codebook import code_update
 from interviews.services.excerpts import excerpt_create
+from interviews.views import coding_parts
 from tests.factories import InformantFactory, StudyFactory
 from tests.interviews.coding_helpers import make_code, make_excerpt, make_source
 
@@ -552,3 +556,141 @@ def test_hostile_text_code_names_and_memos_render_as_text(researcher_client, stu
         assert html.escape(payload) in body or html.escape(payload, quote=False) in body
     page = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode()
     assert text_of(page) == source.text
+
+
+# --- the code picker: cached, and a lazy tree for a large codebook -------------------------------------------
+
+
+def large_codebook(study, roots: int = 30, children: int = 14) -> dict[str, Code]:
+    """``roots`` × ``children`` active codes (over the tree threshold at the defaults), one with a grandchild."""
+    top = Code.objects.bulk_create(
+        Code(study=study, name=f"Tema {n:02d}", position=n, created_by=study.created_by) for n in range(roots)
+    )
+    Code.objects.bulk_create(
+        Code(study=study, name=f"Kode {root.pk}-{n:02d}", parent=root, position=n, created_by=study.created_by)
+        for root in top
+        for n in range(children)
+    )
+    child = Code.objects.get(name=f"Kode {top[0].pk}-00")
+    grandchild = make_code(study, "Taus kunnskap", parent=child, colour="#2a9d8f")
+    return {"root": top[0], "child": child, "grandchild": grandchild}
+
+
+def picker(body: str) -> str:
+    return re.search(r'<div id="coding-codes"[^>]*>(.*?)</div>\s*<div class="d-flex gap-1', body, re.S).group(1)
+
+
+def test_a_small_codebook_is_one_flat_list_with_paths(researcher_client, study, source, codes):
+    panel = picker(researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode())
+    assert "data-code-tree" not in panel and "aria-expanded" not in panel
+    assert panel.count('class="list-group-item list-group-item-action') == 3
+    assert "RQ1 › Kjennskap til innovasjon" in panel and 'data-shortcut="1"' in panel
+
+
+def test_a_large_codebook_shows_its_top_level_and_loads_sub_codes_on_demand(researcher_client, study, source, codes):
+    big = large_codebook(study)
+    panel = picker(researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode())
+    assert "data-code-tree" in panel and "data-code-results" in panel
+    # Top level only: the 30 themes and RQ1, each with a disclosure button; no sub-code yet.
+    assert panel.count('aria-expanded="false"') == 31
+    assert f'aria-controls="code-children-{big["root"].pk}"' in panel and big["child"].name not in panel
+    # Codes with a shortcut are always at hand (the digit keys find them).
+    assert 'data-shortcut="1"' in panel and "RQ1 › Kjennskap til innovasjon" in panel
+
+    children = researcher_client.get(reverse("coding_code_children", args=[study.pk, big["root"].pk]))
+    body = children.content.decode()
+    assert children.status_code == 200 and body.count('name="code"') == 14
+    assert f'value="{big["child"].pk}"' in body and f'aria-controls="code-children-{big["child"].pk}"' in body
+    grandchildren = researcher_client.get(reverse("coding_code_children", args=[study.pk, big["child"].pk]))
+    assert "Taus kunnskap" in grandchildren.content.decode()
+    assert 'data-code-colour="#2a9d8f"' in grandchildren.content.decode()
+
+
+def test_code_search_finds_codes_by_every_word_of_their_path(researcher_client, study, source, codes):
+    big = large_codebook(study)
+    url = reverse("coding_code_search", args=[study.pk])
+    body = researcher_client.get(url, {"q": "tema 00  TAUS"}).content.decode()
+    assert body.count('name="code"') == 1 and f'value="{big["grandchild"].pk}"' in body
+    assert f"Tema 00 › {big['child'].name} › Taus kunnskap" in body
+    many = researcher_client.get(url, {"q": "kode"}).content.decode()
+    assert many.count('name="code"') == 50 and "The first 50 matches" in many
+    assert "No active code matches" in researcher_client.get(url, {"q": "Gammel"}).content.decode()  # dropped
+    assert researcher_client.get(url, {"q": ""}).content.decode().strip() == ""
+
+
+def test_a_code_found_by_search_can_be_applied(researcher_client, study, source, codes):
+    big = large_codebook(study)
+    researcher_client.get(reverse("coding_code_search", args=[study.pk]), {"q": "taus"})
+    response = researcher_client.post(
+        create_url(study), selection(source, SENTENCE, code=[big["grandchild"].pk]), **FETCH
+    )
+    assert response.status_code == 200
+    assert list(Excerpt.objects.get(text=SENTENCE).codes.all()) == [big["grandchild"]]
+    assert f"Tema 00 › {big['child'].name} › Taus kunnskap" in response.content.decode()
+
+
+def test_other_studies_codes_are_not_listed(researcher_client, outsider_client, study, codes):
+    other = StudyFactory()
+    other_code = make_code(other, "Fremmed")
+    assert researcher_client.get(reverse("coding_code_children", args=[study.pk, other_code.pk])).status_code == 404
+    assert outsider_client.get(reverse("coding_code_search", args=[study.pk]), {"q": "RQ"}).status_code == 404
+    found = researcher_client.get(reverse("coding_code_search", args=[study.pk]), {"q": "Fremmed"})
+    assert 'name="code"' not in found.content.decode()
+
+
+@pytest.mark.parametrize("how", ["service", "update"])
+def test_the_cached_picker_shows_a_renamed_code(researcher_client, researcher, study, source, codes, how):
+    url = reverse("coding_view", args=[study.pk, source.pk])
+    assert "RQ1 › Læring" in picker(researcher_client.get(url).content.decode())
+    if how == "service":
+        code_update(code=codes["læring"], actor=researcher, data={"name": "Læring i praksis"})
+    else:  # a bulk update bypasses every save() hook; the fingerprint reads the rows themselves
+        Code.objects.filter(pk=codes["læring"].pk).update(name="Læring i praksis")
+    panel = picker(researcher_client.get(url).content.decode())
+    assert "RQ1 › Læring i praksis" in panel and "RQ1 › Læring<" not in panel
+
+
+def test_the_cached_picker_follows_moves_colours_drops_and_new_codes(researcher_client, study, source, codes):
+    url = reverse("coding_view", args=[study.pk, source.pk])
+    researcher_client.get(url)
+    Code.objects.filter(pk=codes["læring"].pk).update(parent=None)
+    Code.objects.filter(pk=codes["kjennskap"].pk).update(colour="#e63946")
+    codes["dropped"].status = Code.Status.ACTIVE
+    codes["dropped"].save()
+    make_code(study, "Ny kode")
+    panel = picker(researcher_client.get(url).content.decode())
+    assert 'data-path="læring"' in panel and 'data-code-colour="#e63946"' in panel
+    assert "Gammel kode" in panel and "Ny kode" in panel
+    codes["dropped"].delete()
+    assert "Gammel kode" not in picker(researcher_client.get(url).content.decode())
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_picker_query_counts_do_not_grow_with_the_codebook(
+    researcher_client, study, source, codes, size, django_assert_num_queries
+):
+    big = large_codebook(study) if size == "large" else {"root": codes["rq"]}
+    make_excerpt(source, 0, 10, codes["læring"])
+    view = reverse("coding_view", args=[study.pk, source.pk])
+    researcher_client.get(view)  # session and cache warm-up
+    with django_assert_num_queries(12):
+        assert researcher_client.get(view).status_code == 200
+    # session, user, membership and study; the codebook's fingerprint
+    with django_assert_num_queries(4):
+        researcher_client.get(reverse("coding_code_children", args=[study.pk, big["root"].pk]))
+    with django_assert_num_queries(4):
+        researcher_client.get(reverse("coding_code_search", args=[study.pk]), {"q": "kode"})
+    with django_assert_num_queries(APPLY_QUERIES):
+        response = researcher_client.post(
+            create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+        )
+    assert response.status_code == 200
+
+
+def test_a_codebook_that_changes_while_it_is_read_is_not_cached(study, codes, monkeypatch):
+    fingerprints = iter(["before", "after"])
+    monkeypatch.setattr(coding_parts, "codebook_fingerprint", lambda study: next(fingerprints))
+    book = coding_parts.codebook(study)
+    assert not book.cached and cache.get(f"coding:codebook:{study.pk}:before") is None
+    assert "RQ1 › Læring" in coding_parts.code_panel_html(book)
+    assert cache.get(f"coding:panel:{study.pk}:before:{get_language()}") is None

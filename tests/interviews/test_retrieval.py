@@ -9,7 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from interviews.models import Excerpt
+from interviews.models import Code, Excerpt
 from interviews.services.codebook import code_create
 from tests.factories import InformantFactory, InformantGroupFactory, StudyFactory
 from tests.interviews.analysis_data import build, make_excerpt, make_source
@@ -256,3 +256,27 @@ def test_only_current_sources_count(researcher_client, world):
     world.n1.is_current = False
     world.n1.save(update_fields=["is_current"])
     assert found(researcher_client, world.study) == ids(world.e1, world.e2, world.e3)
+
+
+@pytest.mark.parametrize("extra_codes", [0, 600])
+def test_retrieval_query_count_does_not_grow_with_the_codebook(
+    researcher_client, study, researcher, django_assert_num_queries, extra_codes
+):
+    parent, group = many_excerpts(study, researcher, 3)
+    Code.objects.bulk_create(
+        Code(study=study, name=f"Kode {n}", position=n, created_by=researcher) for n in range(extra_codes)
+    )
+    with django_assert_num_queries(13):
+        response = researcher_client.get(
+            reverse("retrieval", args=[study.pk]), {"code": parent.pk, "descendants": 1, "group": group.pk}
+        )
+    body = response.content.decode()
+    assert body.count('">Kode ') == extra_codes
+    assert f'<option value="{parent.pk}" selected>Forutsetninger</option>' in body
+    assert f'<option value="{group.pk}" selected>Arbeidsgiver</option>' in body
+
+
+def test_retrieval_select_options_are_escaped(researcher_client, study, researcher):
+    code_create(study=study, actor=researcher, name='<script>alert(1)</script> "&"')
+    body = researcher_client.get(reverse("retrieval", args=[study.pk])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &quot;&amp;&quot;</option>" in body and "<script>alert" not in body

@@ -214,6 +214,8 @@ OBJECT_FOR: dict[str, str | None] = {
     "code_cooccurrence_export": None,
     "coding_view": "source",
     "coding_undo": "source",
+    "coding_code_children": "code",
+    "coding_code_search": None,
     "excerpt_create": None,
     "excerpt_adjust": "excerpt",
     "excerpt_code_add": "excerpt",
