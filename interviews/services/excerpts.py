@@ -8,12 +8,13 @@ somewhere else than it says.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +51,43 @@ class Speakers:
     turns: list[SpeakerTurn] = field(default_factory=list)
 
 
+# Stand-ins for the source and the stretch in the turns query compiled once (see _turns_with_consent_sql).
+_SOURCE, _LOW, _HIGH = 2_147_000_001, 2_147_000_002, 2_147_000_003  # in range: Django drops out-of-range lookups
+_TURN_COLUMNS = (
+    "id",
+    "start",
+    "end",
+    "label_end",
+    "speaker_id",
+    "speaker__label",
+    "speaker__role",
+    "speaker__informant_id",
+    "speaker__informant__code",
+    "exclusion",
+)
+
+
+@functools.cache
+def _turns_with_consent_sql(alias: str) -> tuple[str, tuple]:
+    """The SQL of the turns of a stretch with their speakers' consent, compiled once per database.
+
+    Django takes longer to compile the four consent subqueries than the database
+    takes to run them (about 4 ms against 2 ms on a 250,000-character source), and
+    applying a code runs this query every time. The source and the stretch are
+    compiled as stand-ins that :func:`speakers_with_consent` replaces.
+    """
+    queryset = with_exclusion_reason(
+        SpeakerTurn.objects.using(alias).filter(source_id=_SOURCE, start__lt=_HIGH, end__gt=_LOW),
+        informant_ref="speaker__informant_id",
+        informant_path="speaker__informant__",
+    ).values_list(*_TURN_COLUMNS)
+    sql, params = queryset.query.get_compiler(alias).as_sql()
+    stand_ins = sorted(p for p in params if isinstance(p, int) and p in (_SOURCE, _LOW, _HIGH))
+    if stand_ins != sorted((_SOURCE, _LOW, _HIGH)):
+        raise AssertionError("The stand-ins must each appear once among the parameters.")
+    return sql, tuple(params)
+
+
 def speakers_with_consent(source: Source, start: int, end: int, *, around: tuple[int, int] | None = None) -> Speakers:
     """The informants speaking in ``[start, end)``, whether anyone unmapped speaks there, and consent problems.
 
@@ -61,26 +99,38 @@ def speakers_with_consent(source: Source, start: int, end: int, *, around: tuple
     with their speakers, as :func:`interviews.views.coding_parts.text_html` shows them.
     """
     low, high = (min(around[0], start), max(around[1], end)) if around else (start, end)
-    turns = with_exclusion_reason(
-        SpeakerTurn.objects.filter(source=source, start__lt=high, end__gt=low)
-        .select_related("speaker__informant")
-        .only("id", "start", "end", "label_end", "speaker__label", "speaker__role", "speaker__informant__code"),
-        informant_ref="speaker__informant_id",
-        informant_path="speaker__informant__",
-    )
+    alias = router.db_for_read(SpeakerTurn)
+    sql, params = _turns_with_consent_sql(alias)
+    values = {_SOURCE: source.pk, _LOW: low, _HIGH: high}
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [values.get(p, p) if isinstance(p, int) else p for p in params])
+        rows = cursor.fetchall()
     found = Speakers()
-    for turn in turns:
+    for turn_id, turn_start, turn_end, label_end, speaker_id, label, role, informant_id, code, exclusion in rows:
         if around:
-            found.turns.append(turn)
-        if not (turn.start < end and turn.end > start):
+            speaker = SpeakerLabel(
+                id=speaker_id, source_id=source.pk, label=label, role=role, informant_id=informant_id
+            )
+            if informant_id:
+                speaker.informant = Informant(id=informant_id, study_id=source.study_id, code=code)
+            found.turns.append(
+                SpeakerTurn(
+                    id=turn_id,
+                    source_id=source.pk,
+                    speaker=speaker,
+                    start=turn_start,
+                    end=turn_end,
+                    label_end=label_end,
+                )
+            )
+        if not (turn_start < end and turn_end > start):
             continue
-        role, informant_id = turn.speaker.role, turn.speaker.informant_id
         if role == SpeakerLabel.Role.INFORMANT and informant_id:
             if informant_id not in found.codes:
                 found.informant_ids.append(informant_id)
-                found.codes[informant_id] = turn.speaker.informant.code
-                if turn.exclusion is not None and turn.exclusion != Reason.NO_QUOTES:
-                    found.problems[informant_id] = (turn.speaker.informant.code, Reason(turn.exclusion))
+                found.codes[informant_id] = code
+                if exclusion is not None and exclusion != Reason.NO_QUOTES:
+                    found.problems[informant_id] = (code, Reason(exclusion))
         elif role in (SpeakerLabel.Role.UNIDENTIFIED, SpeakerLabel.Role.INFORMANT):
             found.unknown = True
     return found
