@@ -259,6 +259,12 @@ def excerpt_create(
     return excerpt
 
 
+@functools.cache
+def _excerpt_history_model() -> type[models.Model]:
+    """django-simple-history's model of excerpt history (``Excerpt.history`` builds a manager class on each access)."""
+    return Excerpt.history.model
+
+
 def _rows_of_new_excerpt(
     excerpt: Excerpt, actor: User, codes: list[Code], informant_ids: list[int]
 ) -> Iterator[models.Model]:
@@ -270,7 +276,7 @@ def _rows_of_new_excerpt(
     has no speaker links yet: plain inserts instead of ``set()``'s read-then-write.
     """
     if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        History = Excerpt.history.model
+        History = _excerpt_history_model()
         history = History(
             history_date=timezone.now(),
             history_type="+",
