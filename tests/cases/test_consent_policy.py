@@ -327,6 +327,7 @@ def test_the_coding_view_refuses_a_withdrawn_informant_and_writes_nothing(resear
         "text": world.source.text[start:end],
         "code": world.code.pk,
     }
+
     def counts():
         return [model.objects.count() for model in (Excerpt, Excerpt.history.model, AuditEvent, CodingAction)]
 
