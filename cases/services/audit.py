@@ -19,7 +19,22 @@ def audit_record(
     **data: Any,
 ) -> AuditEvent:
     """Write an audit row. ``label`` and ``data`` must carry no personal data."""
-    return AuditEvent.objects.create(
+    event = audit_event(study=study, actor=actor, action=action, target=target, label=label, **data)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    *,
+    study: Study | None,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    label: str = "",
+    **data: Any,
+) -> AuditEvent:
+    """The audit row :func:`audit_record` writes, unsaved: for a service that writes it with other rows at once."""
+    return AuditEvent(
         study=study,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,

@@ -87,6 +87,13 @@ def _load_source(study: Study, pk: int) -> Source:
     return get_object_in_study(Source.objects.select_related("session", "study"), study, pk)
 
 
+def _load_source_for_update(study: Study, pk: int) -> Source:
+    """The source, its row locked until the transaction ends (only its row: not the study's, other coders go on)."""
+    source = get_object_in_study(Source.objects.select_for_update(), study, pk)
+    source.study = study
+    return source
+
+
 def _load_excerpt(study: Study, pk: int) -> Excerpt:
     return get_object_in_study(Excerpt.objects.select_related("source", "study"), study, pk)
 
@@ -166,12 +173,14 @@ def _changed(
     codes_changed: bool = False,
     recorded_action: bool = True,
     warning: str = "",
+    turns: tuple[tuple[int, int], list] | None = None,
 ) -> HttpResponse:
     """After a local write: only the lines of text around ``spans`` and the margin items that changed.
 
     Re-rendering 250,000 characters and 1,000 margin items for every applied
     code would cost more than the write; the browser swaps these pieces in.
-    ``rows`` (margin rows the caller already has) and ``book`` spare reading them again.
+    ``rows`` (margin rows the caller already has) and ``book`` spare reading them again,
+    and so do ``turns``: a stretch of text and its turns, already read, for a window inside it.
     """
     if not _wants_fragment(request):
         messages.success(request, message)
@@ -192,12 +201,23 @@ def _changed(
         "can_edit": True,
         # A write that recorded a coding action can be undone; saves a query on the hot path.
         "can_undo": recorded_action or _can_undo(request, source),
-        "windows": [(low, high, parts.text_html(source, book, window=(low, high))) for low, high in windows],
+        "windows": [
+            (low, high, parts.text_html(source, book, window=(low, high), turns=_turns_of(turns, low, high)))
+            for low, high in windows
+        ],
         "items": [(row["id"], parts.margin_item(row, True, labels)) for row in rows],
         "removed": removed,
         "codes_html": parts.code_panel_html(book) if codes_changed else None,
     }
     return render(request, "interviews/coding/changes.html", context)
+
+
+def _turns_of(turns: tuple[tuple[int, int], list] | None, low: int, high: int) -> list | None:
+    """The turns already read, if they cover the window ``[low, high)``."""
+    if turns is None:
+        return None
+    (read_low, read_high), found = turns
+    return found if read_low <= low and high <= read_high else None
 
 
 def _refused(request: HttpRequest, study: Study, source: Source | None, errors: list[str]) -> HttpResponse:
@@ -232,11 +252,12 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, study, None, _form_errors(form))
     data = form.cleaned_data
-    source = _load_source(study, data["source"])
     code_ids = list(data["code"])
     book = parts.codebook(study)
+    source, turns = None, None
     try:
         if data["in_vivo"]:
+            source = _load_source(study, data["source"])
             with transaction.atomic():
                 code_ids.append(_in_vivo_code(request, study, source, data).pk)
                 excerpt = services.excerpt_create(
@@ -249,16 +270,23 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
                 )
             book = parts.codebook(study)  # with the new code
         else:
-            # The hot path: one transaction, no savepoint, codes checked against the codebook already read.
-            excerpt = services.excerpt_create(
-                source=source,
-                actor=request.user,
-                start=data["start"],
-                end=data["end"],
-                text=data["text"],
-                code_ids=code_ids,
-                known_codes=book.by_id,
-            )
+            # The hot path: one transaction, no savepoint; the source read and locked at once, the codes
+            # checked against the codebook already read, the turns of the lines shown read with the speakers.
+            with transaction.atomic():
+                source = _load_source_for_update(study, data["source"])
+                around = parts.line_window(source.text, data["start"], data["end"])
+                excerpt = services.excerpt_create(
+                    source=source,
+                    actor=request.user,
+                    start=data["start"],
+                    end=data["end"],
+                    text=data["text"],
+                    code_ids=code_ids,
+                    known_codes=book.by_id,
+                    source_locked=True,
+                    around=around,
+                )
+            turns = (around, excerpt.turns_around)
     except ValidationError as error:
         return _refused(request, study, source, error.messages)
     return _changed(
@@ -271,6 +299,7 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
         book=book,
         codes_changed=data["in_vivo"],
         warning=excerpt.consent_warning,
+        turns=turns,
     )
 
 

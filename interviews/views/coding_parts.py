@@ -291,11 +291,14 @@ def text_html(
     rows: list[dict] | None = None,
     window: tuple[int, int] | None = None,
     masked: set[int] | frozenset[int] = frozenset(),
+    turns: list[SpeakerTurn] | None = None,
 ) -> SafeString:
     """The highlighted text, or only the spans of ``window`` (whole lines).
 
-    One query for the turns, plus two for the excerpts unless ``rows`` (all of them, from
-    :func:`excerpt_rows`) are given. The speech of ``masked`` informants is blotted out.
+    One query for the turns unless ``turns`` (at least those overlapping the window,
+    with ``speaker__informant``) are given, plus two for the excerpts unless ``rows``
+    (all of them, from :func:`excerpt_rows`) are given. The speech of ``masked``
+    informants is blotted out.
     """
     low, high = window or (0, len(source.text))
     if rows is None:
@@ -310,11 +313,14 @@ def text_html(
         for row in rows:
             row["codes"].sort(key=lambda code: code.path)
     marks = [Mark(row["id"], row["start"], row["end"], tuple(code.pk for code in row["codes"])) for row in rows]
-    turns = list(
-        SpeakerTurn.objects.filter(source=source, start__lt=high, end__gt=low)
-        .select_related("speaker__informant")
-        .only("id", "start", "end", "label_end", "speaker__label", "speaker__role", "speaker__informant__code")
-    )
+    if turns is None:
+        turns = list(
+            SpeakerTurn.objects.filter(source=source, start__lt=high, end__gt=low)
+            .select_related("speaker__informant")
+            .only("id", "start", "end", "label_end", "speaker__label", "speaker__role", "speaker__informant__code")
+        )
+    else:
+        turns = [turn for turn in turns if turn.start < high and turn.end > low]
     turn_marks = [TurnMark(turn.pk, turn.start, turn.end, turn.label_end, speaker_name(turn.speaker)) for turn in turns]
     text = masked_text(source.text, turns, set(masked))
     return render_segments(text, segments(text, marks, turn_marks, window=(low, high)))

@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from cases.consent_policy import Reason, excluded_informants, left_out
-from cases.models import ConsentRecord, ReportJob, Study
+from cases.models import AuditEvent, ConsentRecord, ReportJob, Study
 from cases.reporting import method_overview_context
 from cases.services import reports as report_services
 from cases.services.consent import consent_record, consent_withdraw
-from interviews.models import Excerpt
+from interviews.models import CodingAction, Excerpt
 from interviews.services.excerpts import excerpt_create
 from tests.cases.uploads import media_root_fixture, pdf_bytes  # noqa: F401  (own media folder per test)
 from tests.factories import AttendanceFactory, ConsentRecordFactory, InformantFactory, SessionFactory
@@ -315,6 +315,26 @@ def test_the_coding_view_answers_with_the_warning_or_the_refusal(researcher_clie
     world.study.save()
     response = researcher_client.post(reverse("excerpt_create", args=[world.study.pk]), data, **FETCH)
     assert response.status_code == 400 and "TV5 has no consent recorded" in " ".join(response.json()["errors"])
+
+
+def test_the_coding_view_refuses_a_withdrawn_informant_and_writes_nothing(researcher_client, world):
+    consent_withdraw(informant=world.ag1, actor=world.study.created_by, withdrawn_on=dt.date(2017, 3, 1))
+    start, end = sentence(world.source, "AGA")
+    data = {
+        "source": world.source.pk,
+        "start": start,
+        "end": end,
+        "text": world.source.text[start:end],
+        "code": world.code.pk,
+    }
+
+    def counts():
+        return [model.objects.count() for model in (Excerpt, Excerpt.history.model, AuditEvent, CodingAction)]
+
+    before = counts()
+    response = researcher_client.post(reverse("excerpt_create", args=[world.study.pk]), data, **FETCH)
+    assert response.status_code == 400 and "AG1 has withdrawn consent" in " ".join(response.json()["errors"])
+    assert counts() == before
 
 
 # --- consent changes make reports stale ------------------------------------------------------------------

@@ -150,29 +150,50 @@ def test_query_count_does_not_grow_with_excerpts(researcher_client, study, sourc
     assert len(three.captured_queries) == len(sixty.captured_queries)
 
 
-# Applying a code: session, user, membership, source, codebook; BEGIN, source lock, turns with consent,
-# excerpt, its history row, codings, speakers, undo record, audit row, COMMIT; the window's excerpts and turns.
-APPLY_QUERIES = 17
+# Applying a code: session, user, membership, codebook; BEGIN, the source read and locked, the turns of the
+# selected lines with their speakers' consent, one INSERT for the excerpt with its history row, codings, speakers,
+# undo record and audit row, COMMIT; the window's excerpts. (BEGIN and COMMIT are SAVEPOINT and RELEASE here.)
+APPLY_QUERIES = 10
 
 
-@pytest.mark.parametrize("existing", [3, 60])
+@pytest.mark.parametrize("existing, more_codes", [(3, 0), (60, 40)])
 def test_applying_a_code_has_a_pinned_query_count(
-    researcher_client, study, source, codes, informants, existing, django_assert_num_queries
+    researcher_client, study, source, codes, informants, existing, more_codes, django_assert_num_queries
 ):
     length = len(source.text)
     for index in range(existing):
         start = (index * 7) % (length - 20)
         make_excerpt(source, start, start + 5 + index % 15, codes["læring"])
+    extra = [make_code(study, f"Kode {index}", parent=codes["rq"]) for index in range(more_codes)]
+    applied = [codes["kjennskap"], *extra[:5]]
     researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))  # session warm-up
     with django_assert_num_queries(APPLY_QUERIES):
         response = researcher_client.post(
-            create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+            create_url(study), selection(source, SENTENCE, code=[code.pk for code in applied]), **FETCH
         )
     assert response.status_code == 200
     excerpt = Excerpt.objects.get(text=SENTENCE)
     assert excerpt.history.count() == 1
+    assert set(excerpt.codes.all()) == set(applied)
+    assert list(excerpt.speakers.values_list("code", flat=True)) == ["K2"]
+    assert CodingAction.objects.filter(excerpt_id=excerpt.pk, kind=CodingAction.Kind.EXCERPT_CREATED).count() == 1
+    assert AuditEvent.objects.filter(action="excerpt.created", target_id=excerpt.pk).count() == 1
     assert f'id="excerpt-{excerpt.pk}"' in response.content.decode()
     assert "K2" in response.content.decode()
+
+
+def test_applying_a_code_locks_the_source_row_only(researcher_client, study, source, codes):
+    """Two coders on one source wait for each other on its row, not on the study's (other sources go on)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = researcher_client.post(
+            create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+        )
+    assert response.status_code == 200
+    (locking,) = [query["sql"] for query in captured.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert locking.startswith('SELECT "interviews_source"."id"') and '"cases_study"' not in locking.split(" WHERE ")[0]
 
 
 # --- creating excerpts ------------------------------------------------------------------------------------

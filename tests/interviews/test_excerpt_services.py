@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cases.models import AuditEvent
-from interviews.models import Code, Coding, Excerpt, Source, SpeakerLabel, SpeakerTurn
+from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
 from interviews.services import excerpts as services
 from interviews.services.codebook import code_create
 from tests.factories import InformantFactory, StudyFactory
@@ -53,6 +53,44 @@ def test_excerpt_stores_offsets_text_and_derived_speaker(source, code, researche
     assert [i.code for i in excerpt.speakers.all()] == ["AG1"]
     assert not excerpt.has_unknown_speaker
     assert AuditEvent.objects.filter(action="excerpt.created", target_id=excerpt.pk).exists()
+
+
+def test_a_new_excerpt_is_written_with_its_history_codings_speakers_undo_and_audit(source, code, researcher, study):
+    other = code_create(study=study, actor=researcher, name="Ledelse")
+    start, end, text = span("organisasjonen.\nTV1: Det er")
+    excerpt = services.excerpt_create(
+        source=source, actor=researcher, start=start, end=end, text=text, code_ids=[code.pk, other.pk]
+    )
+    stored = Excerpt.objects.get(pk=excerpt.pk)
+    (history,) = stored.history.all()
+    assert (history.history_type, history.history_user, history.id) == ("+", researcher, excerpt.pk)
+    assert (history.start, history.end, history.source_id, history.created_by_id) == (
+        start,
+        end,
+        source.pk,
+        researcher.pk,
+    )
+    assert (history.created_at, history.updated_at) == (stored.created_at, stored.updated_at)
+    assert set(Coding.objects.filter(excerpt=stored).values_list("code_id", "created_by_id")) == {
+        (code.pk, researcher.pk),
+        (other.pk, researcher.pk),
+    }
+    assert [i.code for i in stored.speakers.order_by("code")] == ["AG1", "TV1"]
+    (action,) = CodingAction.objects.filter(excerpt_id=excerpt.pk)
+    assert (action.kind, action.actor, action.source_id) == (CodingAction.Kind.EXCERPT_CREATED, researcher, source.pk)
+    (event,) = AuditEvent.objects.filter(target_type="interviews.excerpt", target_id=excerpt.pk)
+    assert (event.action, event.actor, event.study_id, event.target_type) == (
+        "excerpt.created",
+        researcher,
+        study.pk,
+        "interviews.excerpt",
+    )
+    assert (event.target_label, event.data) == (
+        f"{source.pk}:{start}-{end}",
+        {"source": source.pk, "codes": [code.pk, other.pk]},
+    )
+    services.coding_undo(source=source, actor=researcher)
+    assert not Excerpt.objects.filter(pk=excerpt.pk).exists()
 
 
 def test_excerpt_across_two_turns_has_both_speakers(source, code, researcher):
