@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import recreate_database  # noqa: E402
-from bench.scaling import OWNER, consume, study_for, timed  # noqa: E402
+from bench.scaling import OWNER, consume, print_table, study_for, timed  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench_matrix"
 
@@ -127,15 +127,7 @@ def main() -> None:
         f"\nServer time through the test Client ({args.requests} timed requests after one warm-up; 3 for the exports). "
         "Peak = Python allocations during one request (tracemalloc).\n"
     )
-    header = " | ".join(f"{s:g}× median / p95 (ms) | {s:g}× queries | {s:g}× peak MiB" for s in scales)
-    print(f"| Operation | {header} |")
-    print("|---|" + "---:|---:|---:|" * len(scales))
-    for operation in table[scales[0]]:
-        cells = []
-        for scale in scales:
-            median, p95, queries, peak = table[scale][operation]
-            cells += [f"{median:,.1f} / {p95:,.1f}", str(queries), f"{peak:,.1f}"]
-        print(f"| {operation} | " + " | ".join(cells) + " |")
+    print_table(table, scales)
 
 
 if __name__ == "__main__":

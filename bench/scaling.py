@@ -269,6 +269,21 @@ def measure_study(
     return results
 
 
+def print_table(table: dict, scales: list[float]) -> None:
+    """One Markdown row per operation: median / p95, queries and peak memory at each scale."""
+    header = "| Operation | " + " | ".join(
+        f"{s:g}× median / p95 (ms) | {s:g}× queries | {s:g}× peak MiB" for s in scales
+    )
+    print(header + " |")
+    print("|---|" + "---:|---:|---:|" * len(scales))
+    for operation in table[scales[0]]:
+        cells = []
+        for scale in scales:
+            median, p95, queries, peak = table[scale][operation]
+            cells += [f"{median:,.1f} / {p95:,.1f}", str(queries), f"{peak:,.1f}"]
+        print(f"| {operation} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
@@ -326,17 +341,7 @@ def main() -> None:
         f"\nServer time through the test Client ({args.requests} timed requests after one warm-up; "
         f"{args.heavy_requests} for export and import, without warm-up). Peak = Python allocations during one request (tracemalloc).\n"
     )
-    header = "| Operation | " + " | ".join(
-        f"{s:g}× median / p95 (ms) | {s:g}× queries | {s:g}× peak MiB" for s in scales
-    )
-    print(header + " |")
-    print("|---|" + "---:|---:|---:|" * len(scales))
-    for operation in table[scales[0]]:
-        cells = []
-        for scale in scales:
-            median, p95, queries, peak = table[scale][operation]
-            cells += [f"{median:,.1f} / {p95:,.1f}", str(queries), f"{peak:,.1f}"]
-        print(f"| {operation} | " + " | ".join(cells) + " |")
+    print_table(table, scales)
 
 
 if __name__ == "__main__":
