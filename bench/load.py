@@ -230,6 +230,11 @@ def main() -> None:
             str(args.threads),
             "--timeout",
             "60",
+            # Longer than a user's pause (1–5 s): a connection the server closes while the client sends on it
+            # again is an error on the client (status 0, connection reset), as behind a proxy whose idle
+            # time exceeds gunicorn's (docs/DEPLOY.md).
+            "--keep-alive",
+            "75",
             "--log-level",
             "warning",
         ],  # fmt: skip

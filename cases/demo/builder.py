@@ -174,7 +174,7 @@ def without_line_references(text: str) -> str:
 
 def demo_users_ensure() -> dict[str, User]:
     """Create the demo users, or reset their names and password so the printed logins always work."""
-    # Hashed once for all four users: each Argon2 run takes most of a second on a laptop.
+    # Hashed once for all four users: an Argon2 run is meant to be slow.
     password = make_password(DEMO_PASSWORD)
     users = {}
     for demo_user in DEMO_USERS:

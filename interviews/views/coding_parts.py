@@ -222,19 +222,23 @@ def excerpt_rows(
     by_id = {row["id"]: row for row in rows}
     for row in rows:
         row["codes"], row["speakers"], row["corroborations"] = [], [], 0
+    # Each query sees what was committed when it began: an excerpt another coder saved after the first one
+    # can show up in the later ones. It is not on this page; its codings, speakers and links are skipped.
     for excerpt_id, code_id in Coding.objects.filter(in_scope).values_list("excerpt_id", "code_id"):
-        if code_id in book.by_id:
+        if excerpt_id in by_id and code_id in book.by_id:
             by_id[excerpt_id]["codes"].append(book.by_id[code_id])
     speakers = Excerpt.speakers.through.objects.filter(in_scope).order_by("informant__code")
     for excerpt_id, informant_code in speakers.values_list("excerpt_id", "informant__code"):
-        by_id[excerpt_id]["speakers"].append(informant_code)
+        if excerpt_id in by_id:
+            by_id[excerpt_id]["speakers"].append(informant_code)
     links = Excerpt.corroborates.through.objects.filter(
         Q(from_excerpt__source=source) if ids is None else Q(from_excerpt_id__in=ids)
     )
     if hidden:
         links = links.exclude(from_excerpt_id__in=hidden)
     for (excerpt_id,) in links.values_list("from_excerpt_id"):
-        by_id[excerpt_id]["corroborations"] += 1
+        if excerpt_id in by_id:
+            by_id[excerpt_id]["corroborations"] += 1
     for row in rows:
         row["codes"].sort(key=lambda code: code.path)
     return rows

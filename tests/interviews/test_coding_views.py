@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
 from django.utils.translation import get_language
 
@@ -148,6 +149,33 @@ def test_query_count_does_not_grow_with_excerpts(researcher_client, study, sourc
         response = researcher_client.get(url)
     assert response.content.decode().count('class="list-group-item margin-item') == 60
     assert len(three.captured_queries) == len(sixty.captured_queries)
+
+
+def test_an_excerpt_saved_by_another_coder_while_the_page_is_read_is_left_for_the_next_page(
+    researcher_client, study, source, codes
+):
+    """Found by the load test: an excerpt committed between the page's excerpt query and its codings query."""
+    make_excerpt(source, 0, 10, codes["læring"])
+    url = reverse("coding_view", args=[study.pk, source.pk])
+    researcher_client.get(url)  # session warm-up
+    late = []
+
+    def another_coder_saves(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not late and sql.startswith('SELECT "interviews_excerpt"."id"') and "ORDER BY" in sql:
+            late.append(None)  # before the write: it runs through this wrapper too
+            other = make_excerpt(source, 20, 30, codes["kjennskap"])
+            other.speakers.add(*study.informants.all())
+            other.corroborates.add(Excerpt.objects.order_by("id").first())
+        return result
+
+    with connection.execute_wrapper(another_coder_saves):
+        response = researcher_client.get(url)
+    assert late, "the wrapper never saw the excerpt query"
+    assert response.status_code == 200
+    assert response.content.decode().count('class="list-group-item margin-item') == 1
+    # The next page shows it.
+    assert researcher_client.get(url).content.decode().count('class="list-group-item margin-item') == 2
 
 
 # Applying a code: session, user, membership, codebook; BEGIN, the source read and locked, the turns of the

@@ -52,8 +52,31 @@ def login(client: Client, email: str, password: str):
 def test_argon2_is_the_first_hasher_in_the_real_settings():
     from config.settings import base
 
-    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    assert production_settings("PASSWORD_HASHERS")["PASSWORD_HASHERS"][0].endswith("Argon2PasswordHasher")
+    assert base.PASSWORD_HASHERS[0] == "config.hashers.Argon2PasswordHasher"
+    assert production_settings("PASSWORD_HASHERS")["PASSWORD_HASHERS"][0] == "config.hashers.Argon2PasswordHasher"
+
+
+def test_passwords_are_hashed_with_argon2id_at_owasp_parameters():
+    from config.hashers import Argon2PasswordHasher
+
+    encoded = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert Argon2PasswordHasher().verify(PASSWORD, encoded)
+    assert not Argon2PasswordHasher().verify("feil-passord", encoded)
+
+
+def test_a_hash_made_with_djangos_heavier_defaults_still_logs_in_and_is_rehashed(client, settings):
+    from django.contrib.auth.hashers import Argon2PasswordHasher as DjangoDefaults
+
+    settings.PASSWORD_HASHERS = ["config.hashers.Argon2PasswordHasher"]  # as in base.py (tests use MD5)
+    user = UserFactory(email="kari@example.org")
+    user.password = DjangoDefaults().encode(PASSWORD, DjangoDefaults().salt())
+    user.save(update_fields=["password"])
+    assert "m=102400,t=2,p=8" in user.password
+
+    assert login(client, user.email, PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert "m=19456,t=2,p=1" in user.password
 
 
 def test_the_login_page_logs_in_with_the_right_password(client):
