@@ -306,10 +306,14 @@ def attach_codes_and_speakers(
     by_id, informants = lookups.tree.by_id, lookups.informants
     flag_labels = {name: str(capfirst(Excerpt._meta.get_field(name).verbose_name)) for name in FLAG_FIELDS.values()}
     order = {code.pk: n for n, code in enumerate(lookups.tree.codes)}
+    # A code or informant added (and applied) after the lookups were read is not shown until the next page.
     for excerpt in excerpts:
-        excerpt.code_list = sorted((by_id[pk] for pk in links.codes.get(excerpt.pk, ())), key=lambda c: order[c.pk])
+        excerpt.code_list = sorted(
+            (by_id[pk] for pk in links.codes.get(excerpt.pk, ()) if pk in by_id), key=lambda c: order[c.pk]
+        )
         excerpt.speaker_list = sorted(
-            (informants[pk] for pk in links.speakers.get(excerpt.pk, ())), key=lambda informant: informant.code
+            (informants[pk] for pk in links.speakers.get(excerpt.pk, ()) if pk in informants),
+            key=lambda informant: informant.code,
         )
         excerpt.group_list = list(
             dict.fromkeys(informant.group for informant in excerpt.speaker_list if informant.group_id)

@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from interviews.models import Code, Excerpt
@@ -204,6 +205,27 @@ def read_csv(response) -> list[list[str]]:
     raw = response.content
     assert raw.startswith("\ufeff".encode())
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_a_code_and_informant_added_while_the_page_is_read_wait_for_the_next_page(researcher_client, world, researcher):
+    """A concurrent in-vivo code (and a new speaker) applied after the form's look-ups were read."""
+    researcher_client.get(reverse("retrieval", args=[world.study.pk]))  # session warm-up
+    late = []
+
+    def another_coder(execute, sql, params, many, context):
+        if not late and sql.startswith('SELECT "interviews_excerpt"."id"') and "LIMIT" in sql:
+            late.append(None)  # before the writes: they run through this wrapper too
+            code = code_create(study=world.study, actor=researcher, name="Ny i levende live")
+            world.e1.codings.create(code=code, created_by=researcher)
+            world.e1.speakers.add(InformantFactory(study=world.study, code="K99"))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(another_coder):
+        response = researcher_client.get(reverse("retrieval", args=[world.study.pk]))
+    assert late, "the wrapper never saw the page query"
+    assert response.status_code == 200
+    assert "Ny i levende live" not in response.content.decode()
+    assert "Ny i levende live" in researcher_client.get(reverse("retrieval", args=[world.study.pk])).content.decode()
 
 
 def test_export_follows_the_filter_and_parses_back(researcher_client, world):
