@@ -19,6 +19,7 @@ from django.db import models
 from django.http import Http404
 
 from .models import Membership, Study
+from .precompiled import Precompiled, field_names, instance
 
 if TYPE_CHECKING:
     from .models import User
@@ -74,21 +75,28 @@ def role_in(study: Study, user: User) -> str | None:
     return Membership.objects.filter(study=study, user=user).values_list("role", flat=True).first()
 
 
+# Every study page runs it: compiled once (cases/precompiled.py).
+_MEMBERSHIP_WITH_STUDY = Precompiled(
+    lambda study, user: Membership.objects.filter(study_id=study, user_id=user).values_list(
+        "role", *field_names(Study, "study__")
+    ),
+    "study",
+    "user",
+)
+
+
 def get_study_for(user: User, study_id: int, action: Action = Action.VIEW) -> tuple[Study, str]:
     """The study and the user's role in it; 404 for non-members, 403 for a role without the action."""
-    row = (
-        Membership.objects.filter(study_id=study_id, user=user)
-        .select_related("study")
-        .only("role", "study")
-        .first()
-        if user.is_authenticated
-        else None
-    )
-    if row is None:
+    if not user.is_authenticated:
         raise Http404("No such study.")
-    if not role_allows(row.study, row.role, action):
+    rows = _MEMBERSHIP_WITH_STUDY.rows(model=Membership, study=study_id, user=user.pk)
+    if not rows:
+        raise Http404("No such study.")
+    role, *values = rows[0]
+    study = instance(Study, tuple(values), _MEMBERSHIP_WITH_STUDY.alias(Membership))
+    if not role_allows(study, role, action):
         raise PermissionDenied
-    return row.study, row.role
+    return study, role
 
 
 def get_object_in_study(queryset: models.QuerySet[M] | type[M], study: Study, pk: int, *, path: str = "study") -> M:
