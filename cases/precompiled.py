@@ -53,10 +53,13 @@ class Precompiled:
             compiler = self.build(**self._stand_ins).using(connection.alias).query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             by_value = {value: name for name, value in self._stand_ins.items()}
+            # Django may wrap a value in the driver's type (psycopg's Int4): kept, to wrap the real value alike.
             positions = {
-                index: by_value[param] for index, param in enumerate(params) if type(param) is int and param in by_value
+                index: (by_value[param], type(param))
+                for index, param in enumerate(params)
+                if isinstance(param, int) and not isinstance(param, bool) and param in by_value
             }
-            if sorted(positions.values()) != sorted(self.names):
+            if sorted(name for name, _ in positions.values()) != sorted(self.names):
                 raise AssertionError(f"Each stand-in must appear exactly once among the parameters: {params!r}")
             converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
             found = self._compiled[connection] = _Compiled(sql, tuple(params), positions, converters)
@@ -70,8 +73,8 @@ class Precompiled:
         connection = connections[self.alias(model)]
         compiled = self.compiled(connection)
         params = list(compiled.params)
-        for index, name in compiled.positions.items():
-            params[index] = values[name]
+        for index, (name, kind) in compiled.positions.items():
+            params[index] = kind(values[name])
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -92,7 +95,7 @@ class Precompiled:
 class _Compiled(NamedTuple):
     sql: str
     params: tuple
-    positions: dict[int, str]  # parameter index → stand-in name
+    positions: dict[int, tuple[str, type]]  # parameter index → stand-in name and the type Django gave it
     converters: dict[int, tuple[list, Any]]  # column index → (converters, expression), as the ORM applies them
 
 

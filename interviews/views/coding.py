@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import consent_policy
 from cases.models import Study
 from cases.permissions import Action, get_object_in_study
+from cases.precompiled import Precompiled, field_names, instance
 from cases.views.base import study_view
 from interviews import selectors_comments as comment_threads
 from interviews.forms.coding import (
@@ -87,9 +88,23 @@ def _load_source(study: Study, pk: int) -> Source:
     return get_object_in_study(Source.objects.select_related("session", "study"), study, pk)
 
 
+# Every applied code runs it: compiled once (cases/precompiled.py).
+_SOURCE_FOR_UPDATE = Precompiled(
+    lambda study, pk: (
+        Source.objects.select_for_update().filter(study_id=study, pk=pk).values_list(*field_names(Source))
+    ),
+    "study",
+    "pk",
+    write=True,
+)
+
+
 def _load_source_for_update(study: Study, pk: int) -> Source:
     """The source, its row locked until the transaction ends (only its row: not the study's, other coders go on)."""
-    source = get_object_in_study(Source.objects.select_for_update(), study, pk)
+    rows = _SOURCE_FOR_UPDATE.rows(model=Source, study=study.pk, pk=pk)
+    if not rows:
+        raise Http404("No such object in this study.")
+    source = instance(Source, rows[0], _SOURCE_FOR_UPDATE.alias(Source))
     source.study = study
     return source
 

@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.models import Study
+from cases.precompiled import Precompiled
 from interviews.highlight import Mark, TurnMark, render_segments, segments
 from interviews.models import Code, Coding, Excerpt, Source, SpeakerLabel, SpeakerTurn
 from interviews.selectors_codebook import codebook_fingerprint
@@ -288,6 +289,19 @@ def masked_text(text: str, turns: list, masked: set[int]) -> str:
     return "".join(chars)
 
 
+# One row per coding (a LEFT JOIN keeps an excerpt without codes, with None); every applied code reads it.
+_EXCERPTS_IN_WINDOW = Precompiled(
+    lambda source, low, high: (
+        Excerpt.objects.filter(source_id=source, start__lt=high, end__gt=low)
+        .order_by()
+        .values_list("id", "start", "end", "codings__code_id")
+    ),
+    "source",
+    "low",
+    "high",
+)
+
+
 def text_html(
     source: Source,
     book: Codebook,
@@ -306,10 +320,8 @@ def text_html(
     """
     low, high = window or (0, len(source.text))
     if rows is None:
-        # One row per coding (a LEFT JOIN keeps an excerpt without codes, with None).
-        found = Excerpt.objects.filter(source=source, start__lt=high, end__gt=low).order_by()
         by_id: dict[int, dict] = {}
-        for pk, start, end, code_id in found.values_list("id", "start", "end", "codings__code_id"):
+        for pk, start, end, code_id in _EXCERPTS_IN_WINDOW.rows(model=Excerpt, source=source.pk, low=low, high=high):
             row = by_id.setdefault(pk, {"id": pk, "start": start, "end": end, "codes": []})
             if code_id in book.by_id:
                 row["codes"].append(book.by_id[code_id])

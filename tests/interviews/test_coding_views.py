@@ -331,6 +331,9 @@ def test_source_of_another_study_is_404(researcher_client, study, codes):
     other_source = make_source(StudyFactory(), "I1: Annen tekst her.")
     data = {"source": other_source.pk, "start": 4, "end": 9, "text": "Annen", "code": codes["læring"].pk}
     assert researcher_client.post(create_url(study), data, **FETCH).status_code == 404
+    for beyond_any_key in (2**31, 2**40, 2**63):
+        data["source"] = beyond_any_key
+        assert researcher_client.post(create_url(study), data, **FETCH).status_code in (400, 404)
     assert not Excerpt.objects.exists()
 
 
