@@ -1,13 +1,19 @@
 """Settings for the load test's gunicorn: production's shape over plain HTTP on loopback.
 
-Like production: DEBUG off, persistent database connections, Argon2 passwords, Redis broker.
+Like production: DEBUG off, persistent database connections, Argon2 passwords, Redis broker and cache
+(sessions read from the cache).
 Unlike production: no HTTPS (so no Secure cookies or redirects), since locust talks to 127.0.0.1.
 Every server error is logged with its traceback to gunicorn's stderr (``var/bench-load/gunicorn.log``),
 so that an error counted by locust can be explained afterwards.
 """
 
-from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, env
+import os
+
+# As in production (docs/DEPLOY.md): a cache shared by the web processes, so sessions are read from it too.
+os.environ.setdefault("DJANGO_CACHE_URL", "redis://127.0.0.1:6379/8")
+
+from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import DATABASES, env  # noqa: E402
 
 DEBUG = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)

@@ -76,9 +76,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-    ),
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -163,6 +161,11 @@ STORAGES = {
 
 # One cache shared by every web process in production (redis://host:6379/1); a per-process memory cache otherwise.
 CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
+# Sessions: read from a cache every web process shares (Redis, Memcached), written through to the database, which
+# saves a query on every request. A per-process memory cache would let one process go on serving a session another
+# process has ended (a log-out), so without a shared cache they are read from the database.
+_SHARED_CACHE = any(name in CACHES["default"]["BACKEND"] for name in ("Redis", "Memcache", "PyLibMC"))
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if _SHARED_CACHE else 'db'}"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # The largest file a user may attach (letters, forms); views check it with a clear message.

@@ -21,9 +21,10 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "korrekt-hest-batteri-stift"
 
 
-def production_settings(*names: str) -> dict:
+def production_settings(*names: str, **environ: str) -> dict:
     """The named settings as production computes them from its environment (in a fresh process)."""
     env = {
+        **environ,
         **clean_environ(),
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": Fernet.generate_key().decode() * 2,
@@ -77,6 +78,13 @@ def test_a_hash_made_with_djangos_heavier_defaults_still_logs_in_and_is_rehashed
     assert login(client, user.email, PASSWORD).status_code == 302
     user.refresh_from_db()
     assert "m=19456,t=2,p=1" in user.password
+
+
+def test_sessions_are_read_from_the_cache_only_when_every_web_process_shares_it():
+    shared = production_settings("SESSION_ENGINE", DJANGO_CACHE_URL="redis://redis.uni.example:6379/1")
+    assert shared["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+    # A per-process memory cache would keep serving a session another process logged out.
+    assert production_settings("SESSION_ENGINE")["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
 
 def test_the_login_page_logs_in_with_the_right_password(client):
