@@ -75,8 +75,23 @@ TEMPLATES = [
     },
 ]
 
+
+
+def with_prepared_statements(database: dict) -> dict:
+    """On PostgreSQL: bind parameters on the server and prepare a statement once a connection has run it 5 times.
+
+    Django binds on the client and prepares nothing, so PostgreSQL parses and plans every query anew. Applying a
+    code spent a quarter of its time there (planning the consent query alone: 0.4 ms); prepared, the request is
+    1–2 ms faster. ``DJANGO_DB_PREPARED_STATEMENTS=false`` turns it off, e.g. behind a PgBouncer older than 1.21
+    in transaction mode (docs/DEPLOY.md).
+    """
+    if database["ENGINE"] == "django.db.backends.postgresql" and env.bool("DJANGO_DB_PREPARED_STATEMENTS", True):
+        database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    return database
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": with_prepared_statements(env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

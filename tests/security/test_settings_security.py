@@ -87,6 +87,20 @@ def test_sessions_are_read_from_the_cache_only_when_every_web_process_shares_it(
     assert production_settings("SESSION_ENGINE")["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
 
+def test_postgresql_prepares_statements_unless_turned_off_for_an_old_pgbouncer():
+    options = production_settings("DATABASES")["DATABASES"]["default"]["OPTIONS"]
+    assert options == {"server_side_binding": True, "prepare_threshold": 5}
+    off = production_settings("DATABASES", DJANGO_DB_PREPARED_STATEMENTS="false")["DATABASES"]["default"]
+    assert "server_side_binding" not in off.get("OPTIONS", {})
+
+
+def test_the_suite_runs_the_sql_production_runs():
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert connection.features.uses_server_side_binding
+
+
 def test_the_login_page_logs_in_with_the_right_password(client):
     user = UserFactory(email="kari@example.org", password=PASSWORD)
     response = login(client, user.email, PASSWORD)
