@@ -4,7 +4,7 @@ Usage (from the repository root; Taguette lives in a throwaway virtualenv, never
 
     python3.11 -m venv bench/.taguette-venv
     bench/.taguette-venv/bin/pip install taguette==1.5.2 'psycopg2-binary<3'
-    .venv/bin/python bench/versus_taguette.py [--documents 80] [--chars 31000] [--highlights 2000]
+    .venv/bin/python bench/versus_taguette.py [--documents 80] [--chars 31000] [--highlights 2000] [--exports 10]
 
 Both run on 127.0.0.1 against PostgreSQL (``thesis_bench9_taguette`` for us,
 ``thesis_bench9_taguette_tg`` for Taguette; both dropped and re-created), each as one process
@@ -16,7 +16,10 @@ the figures are per-request latencies of the same workload:
 2. ``--highlights`` highlights of one code/tag each on random spans inside a line (ours: ``excerpt_create``
    as coding.js posts it; Taguette: ``highlight/new`` with UTF-8 byte offsets computed from the same span);
 3. export all highlights as CSV (ours: ``excerpts.csv`` of the Exchange page; Taguette: ``highlights/.csv``),
-   three times each.
+   once untimed (the first request of its kind in a process loads what it needs), then ``--exports`` times.
+
+Every step is done by both tools in turn (our import of document 1, Taguette's, our import of document 2…),
+so that a change in the machine's load falls on both alike rather than on whichever ran second.
 
 The study, the project and the codes/tags are set up before the clock starts. Taguette's export is checked
 to contain the same highlighted text as ours, so both really did the same work.
@@ -218,22 +221,28 @@ class Taguette:
         return [row["content"] for row in csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig")))]
 
 
-def run(tool, docs, spans) -> dict[str, list[float]]:
-    timings = {"import": [], "highlight": [], "export": []}
-    ids = []
+def run(tools, docs, spans, exports: int) -> dict[str, dict[str, list[float]]]:
+    """Each step done by every tool in turn, so that both see the same moments of the machine's load."""
+    timings = {tool.name: {"import": [], "highlight": [], "export": []} for tool in tools}
+    ids = {tool.name: [] for tool in tools}
+
+    def timed(tool, operation, step):
+        began = time.perf_counter()
+        result = step()
+        timings[tool.name][operation].append((time.perf_counter() - began) * 1000)
+        return result
+
     for number, lines in enumerate(docs):
-        began = time.perf_counter()
-        ids.append(tool.import_document(number, lines))
-        timings["import"].append((time.perf_counter() - began) * 1000)
+        for tool in tools:
+            ids[tool.name].append(timed(tool, "import", lambda: tool.import_document(number, lines)))  # noqa: B023
     for doc, line, start, end in spans:
-        began = time.perf_counter()
-        tool.highlight(ids[doc], docs[doc], line, start, end)
-        timings["highlight"].append((time.perf_counter() - began) * 1000)
-    for _ in range(3):
-        began = time.perf_counter()
-        exported = tool.export()
-        timings["export"].append((time.perf_counter() - began) * 1000)
-    tool.exported = exported
+        for tool in tools:
+            timed(tool, "highlight", lambda: tool.highlight(ids[tool.name][doc], docs[doc], line, start, end))  # noqa: B023
+    for tool in tools:
+        tool.export()  # warm-up, untimed: the first request of its kind in the process loads what it needs
+    for _ in range(exports):
+        for tool in tools:
+            tool.exported = timed(tool, "export", tool.export)
     return timings
 
 
@@ -242,6 +251,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=80)
     parser.add_argument("--chars", type=int, default=31_000)
     parser.add_argument("--highlights", type=int, default=2_000)
+    parser.add_argument("--exports", type=int, default=10, help="timed exports per tool, after one untimed")
     parser.add_argument("--port", type=int, default=8392)
     parser.add_argument("--taguette-port", type=int, default=8393)
     args = parser.parse_args()
@@ -307,11 +317,9 @@ def main() -> None:
         taguette = Taguette(args.taguette_port, token)
         taguette.setup()
         load = os.getloadavg()[0]
-        results = {}
-        for tool in (ours, taguette):
-            started = time.perf_counter()
-            results[tool.name] = run(tool, docs, spans)
-            print(f"{tool.name}: {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+        results = run((ours, taguette), docs, spans, args.exports)
+        print(f"Both: {time.perf_counter() - started:.1f} s", flush=True)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

@@ -7,6 +7,8 @@ around it is ours.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from html import escape as _html_escape
@@ -143,7 +145,11 @@ def codebook(study: Study) -> Codebook:
     """
     fingerprint = codebook_fingerprint(study)
     key = f"coding:codebook:{study.pk}:{fingerprint}"
-    data = cache.get(key)
+    data = _recent.get(key)
+    if data is None:
+        data = cache.get(key)
+        if data is not None:
+            _recent.put(key, data)
     if data is not None:
         return Codebook(study.pk, fingerprint, *data)
     data = _arranged(list(Code.objects.filter(study=study).values_list(*CODE_FIELDS)))
@@ -151,7 +157,38 @@ def codebook(study: Study) -> Codebook:
     cached = codebook_fingerprint(study) == fingerprint
     if cached:
         cache.set(key, data, CACHE_SECONDS)
+        _recent.put(key, data)
     return Codebook(study.pk, fingerprint, *data, cached=cached)
+
+
+class _Recent:
+    """The last few codebooks this process read, in front of the shared cache (a round trip and unpickling).
+
+    Safe without invalidation for the same reason as the shared cache: the key holds the codebook's fingerprint,
+    so an entry is never stale, only unused. Bounded, least recently used first out; the web server's threads
+    share it under a lock.
+    """
+
+    def __init__(self, size: int):
+        self.size, self._entries, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: str):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: str, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+# A worker serves a few studies at a time; a 6,000-code codebook takes about 2 MB.
+_recent = _Recent(size=32)
 
 
 def _arranged(rows: list[tuple]) -> tuple[dict[int, tuple], list[int], dict[int, str]]:

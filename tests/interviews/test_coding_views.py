@@ -746,3 +746,22 @@ def test_a_codebook_that_changes_while_it_is_read_is_not_cached(study, codes, mo
     assert not book.cached and cache.get(f"coding:codebook:{study.pk}:before") is None
     assert "RQ1 › Læring" in coding_parts.code_panel_html(book)
     assert cache.get(f"coding:panel:{study.pk}:before:{get_language()}") is None
+
+
+def test_recent_codebooks_are_kept_in_the_process_least_recently_used_out():
+    recent = coding_parts._Recent(size=2)
+    recent.put("a", 1)
+    recent.put("b", 2)
+    assert recent.get("a") == 1  # now "b" is the least recently used
+    recent.put("c", 3)
+    assert (recent.get("a"), recent.get("b"), recent.get("c")) == (1, None, 3)
+
+
+def test_a_codebook_read_again_comes_from_the_process_and_an_edit_is_seen_at_once(study, codes, monkeypatch):
+    first = coding_parts.codebook(study)
+    monkeypatch.setattr(coding_parts.cache, "get", lambda *args, **kwargs: pytest.fail("read the shared cache"))
+    again = coding_parts.codebook(study)
+    assert again.fingerprint == first.fingerprint and again.paths == first.paths
+    code_update(code=codes["læring"], actor=study.created_by, data={"name": "Læring i praksis"})
+    monkeypatch.undo()
+    assert "RQ1 › Læring i praksis" in coding_parts.codebook(study).paths.values()
