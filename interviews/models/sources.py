@@ -68,7 +68,12 @@ class Source(models.Model):
         indexes = [models.Index(fields=["study", "is_current"], name="source_study_current")]
 
     def __str__(self) -> str:
-        return self.title if self.version == 1 else f"{self.title} (v{self.version})"
+        return self.display_title(self.title, self.version)
+
+    @staticmethod
+    def display_title(title: str, version: int) -> str:
+        """The title with its version after the first ("Intervju K3 (v2)"), for rows read without the model."""
+        return title if version == 1 else f"{title} (v{version})"
 
 
 class SourceEdit(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 
@@ -17,7 +18,7 @@ from interviews.refi.exporter import codebook_qdc
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create
 from interviews.services.sources import source_create
-from tests.factories import ConsentRecordFactory, InformantFactory, InformantGroupFactory
+from tests.factories import ConsentRecordFactory, InformantFactory, InformantGroupFactory, SessionFactory
 from tests.interviews.refi_helpers import FIXTURES, assert_valid, project, qdpx
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +86,19 @@ def test_the_excerpt_spreadsheets_leave_out_excluded_informants_and_keep_formula
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0][:5] == ["Code path", "Excerpt", "Source", "Session", "Informant code"]
     assert rows[1][:2] == ["Humor > Ironi", "=SUM(A1)"]
+    assert rows[1][2:5] == ["Intervju 1", None, "I1"]  # source, no session, the speaker
     assert sheet.cell(row=2, column=2).data_type == "s"
     assert rows[-1][0].startswith("1 excerpt left out")
+
+
+def test_the_excerpt_csv_names_the_sources_version_and_session(coded, researcher_client):
+    source = Source.objects.get(study=coded)
+    session = SessionFactory(study=coded, code="FG2")
+    Source.objects.filter(pk=source.pk).update(version=2, session=session)
+    response = researcher_client.get(reverse("exchange_excerpts_csv", args=[coded.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[1][2:4] == ["Intervju 1 (v2)", "FG2"]
+    assert str(Source.objects.get(pk=source.pk)) == "Intervju 1 (v2)"
 
 
 def test_the_codebook_and_matrix_workbooks(coded, researcher_client):
