@@ -141,9 +141,10 @@ class Ours:
             allow_redirects=False,
         )
         assert answer.status_code == 302, answer.text[:500]
-        from interviews.models import Source
-
-        return Source.objects.filter(study=self.study, title=f"Dokument {number}").values_list("pk", flat=True).get()
+        # Like Taguette's answer, ours names the new source: the speaker mapping page it sends the user to.
+        match = re.search(r"/sources/(\d+)/speakers/$", answer.headers["Location"])
+        assert match, answer.headers["Location"]
+        return int(match.group(1))
 
     def highlight(self, doc_id: int, lines: list[str], line: int, start: int, end: int) -> None:
         offset = sum(len(text) + 1 for text in lines[:line])

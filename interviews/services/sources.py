@@ -60,8 +60,8 @@ def _guess_role(label: str, informants_by_code: dict[str, Informant]) -> tuple[s
 
 def _detect_turns(
     source: Source, keep_mapping: dict[str, tuple[str, int | None]] | None = None, *, new: bool = False
-) -> None:
-    """Replace the source's labels and turns with those found in its text.
+) -> int:
+    """Replace the source's labels and turns with those found in its text; the number of labels.
 
     A label already mapped (in ``keep_mapping``, keyed by the label folded to
     lower case) keeps its mapping; a new one gets a guess. A ``new`` source has
@@ -75,6 +75,7 @@ def _detect_turns(
     labels, turns = speaker_turns_find(source, informants_by_code, keep_mapping)
     SpeakerLabel.objects.bulk_create(labels)
     SpeakerTurn.objects.bulk_create(turns)
+    return len(labels)
 
 
 def speaker_turns_find(
@@ -177,7 +178,8 @@ def source_create(
     """Create a source from imported text and find its speaker turns.
 
     Before: ``imported.text`` is normalised (``interviews.importers`` did it).
-    After: the source, its speaker labels (roles guessed) and turns, and an audit row.
+    After: the source, its speaker labels (roles guessed) and turns, and an audit row;
+    ``source.label_count`` says how many labels were found.
     """
     _check_metadata(study, kind=kind, session=session, observer=observer)
     source = Source(
@@ -197,7 +199,7 @@ def source_create(
         # The study and the actor are rows the caller holds: no look-up to check that they exist.
         source.full_clean(exclude={"study", "created_by"})
         source.save()
-        _detect_turns(source, new=True)
+        source.label_count = _detect_turns(source, new=True)
         audit_record(
             study=study,
             actor=actor,

@@ -72,7 +72,7 @@ def source_create(request: HttpRequest, study: Study) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            labels = source.speaker_labels.count()
+            labels = source.label_count
             if labels:
                 messages.success(
                     request,

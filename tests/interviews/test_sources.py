@@ -544,9 +544,9 @@ def test_importing_a_transcript_takes_the_same_queries_whatever_its_length(
     text = "".join(f"Moderator: Spørsmål {n}?\nT-K{n % 3 + 1}: Svar {n}.\n" for n in range(turns))
     upload = SimpleUploadedFile("lang.txt", text.encode("utf-8"), content_type="text/plain")
     # session, user, membership+study; the source; the informants; labels and turns in bulk; the audit row;
-    # the labels counted for the message; and the savepoint pair of the atomic block inside the test's transaction.
-    # A new source has no turns to delete, and its study and author exist (no look-ups to check).
-    with django_assert_num_queries(11):
+    # and the savepoint pair of the atomic block inside the test's transaction. The labels for the message are
+    # counted as they are found. A new source has no turns to delete, and its study and author exist.
+    with django_assert_num_queries(10):
         response = researcher_client.post(reverse("source_create", args=[study.pk]), create_data(upload=upload))
     assert response.status_code == 302
     assert SpeakerTurn.objects.filter(source__study=study).count() == 2 * turns
