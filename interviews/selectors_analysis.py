@@ -465,18 +465,20 @@ def matrix_counts(
     column_sql: str,
     *,
     attribute: AttributeDefinition | None = None,
-    only: QuerySet[Excerpt] | None = None,
+    excluded: Iterable[int] = (),
     footer: bool = False,
 ) -> tuple[dict[tuple[int, str], MatrixCell], dict[int, MatrixCell]]:
     """One aggregate: ({(row, column key as text): cell}, {row: total}); ``codes[n]`` counts towards ``rows[n]``.
 
-    ``only`` limits the count to those excerpts (the consent exclusions of an export); with ``footer``, row
-    ALL_CODES counts every coded excerpt (the column totals and the grand total).
+    ``excluded`` are excerpt ids left out of the count (the consent exclusions of an export, as
+    ``consent_policy.left_out`` found them); with ``footer``, row ALL_CODES counts every coded excerpt (the
+    column totals and the grand total).
     """
-    only_sql, only_params = "", []
-    if only is not None:
-        subquery, only_params = only.values("pk").query.sql_with_params()
-        only_sql = f" AND e.id IN ({subquery})"
+    # The ids, not the exclusion as a subquery: PostgreSQL cannot estimate the consent condition and
+    # guessed that nearly every excerpt was excluded, then walked 80,000 excerpts one by one (600 → 340 ms at 100×).
+    excluded = sorted(excluded)
+    only_sql = " AND e.id NOT IN (SELECT unnest(%s::bigint[]))" if excluded else ""
+    only_params: list[Any] = [excluded] if excluded else []
     params: list[Any] = [codes, rows, study.pk, *only_params]
     footer_sql = ""
     if footer:
