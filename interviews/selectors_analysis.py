@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -520,6 +520,57 @@ def _visible_codes(tree: CodeTree, rollup: bool, open_id: int | None) -> tuple[l
     return visible, path
 
 
+def _counted(
+    study: Study,
+    tree: CodeTree,
+    shown: Iterable[CodeRow],
+    column_sql: str,
+    *,
+    attribute: AttributeDefinition | None,
+    rollup: bool,
+) -> tuple[dict[tuple[int, str], MatrixCell], dict[int, MatrixCell]]:
+    """The aggregate for the rows ``shown`` (each counting its subtree when rolled up), with the footer."""
+    codes: list[int] = []
+    rows: list[int] = []
+    for code in shown:
+        members = tree.descendant_ids(code.pk) if rollup else [code.pk]
+        codes += members
+        rows += [code.pk] * len(members)
+    return matrix_counts(study, codes, rows, column_sql, attribute=attribute, footer=True)
+
+
+@dataclass
+class MatrixTable:
+    """Every code as a row, for the CSV: the same counts as the page, with no links and no per-cell objects."""
+
+    columns: list[MatrixColumn]
+    rows: Iterator[tuple[CodeRow, list[MatrixCell]]]  # each code with its cells and then its total
+    footer: list[MatrixCell]  # the column totals and then the grand total
+
+
+def matrix_table(
+    study: Study, *, by: str = "group", attribute: AttributeDefinition | None = None, rollup: bool = False
+) -> MatrixTable:
+    """:func:`code_matrix` with every code a row, in the same three queries, all made before this returns.
+
+    The rows are made as they are read, from the aggregate's cells: a 6,000-code export no
+    longer builds 60,000 cell objects with their retrieval links first.
+    """
+    tree = code_row_tree(study)
+    columns, column_sql = _matrix_columns(study, by, attribute)
+    cells, totals = _counted(study, tree, tree.codes, column_sql, attribute=attribute, rollup=rollup)
+    columns = [*columns, MatrixColumn(UNKNOWN, _("Unknown speaker"))]
+    keys = [str(column.key) for column in columns]
+    empty = MatrixCell()
+
+    def rows() -> Iterator[tuple[CodeRow, list[MatrixCell]]]:
+        for code in tree.codes:
+            yield code, [*(cells.get((code.pk, key), empty) for key in keys), totals.get(code.pk, empty)]
+
+    footer = [*(cells.get((ALL_CODES, key), empty) for key in keys), totals.get(ALL_CODES, empty)]
+    return MatrixTable(columns=columns, rows=rows(), footer=footer)
+
+
 def code_matrix(
     study: Study,
     *,
@@ -545,15 +596,7 @@ def code_matrix(
         if open_path and page_size:
             page = next((n for n, code in enumerate(visible) if code.parent_id == open_path[-1].pk), 0) // page_size + 1
     paged = Paginator(visible, page_size or max(len(visible), 1)).get_page(page)
-    codes: list[int] = []
-    rows: list[int] = []
-    for code in paged.object_list:
-        members = tree.descendant_ids(code.pk) if rollup else [code.pk]
-        codes += members
-        rows += [code.pk] * len(members)
-
-    cells, totals = matrix_counts(study, codes, rows, column_sql, attribute=attribute, footer=True)
-
+    cells, totals = _counted(study, tree, paged.object_list, column_sql, attribute=attribute, rollup=rollup)
     columns = [*columns, MatrixColumn(UNKNOWN, _("Unknown speaker"))]
     keys = [str(column.key) for column in columns]  # as the SQL names them: a numeric or date attribute as text
     opened = {code.pk for code in open_path}
