@@ -237,25 +237,43 @@ def retrieval_excerpts(study: Study, chosen: RetrievalFilter) -> QuerySet[Excerp
     )
 
 
+@dataclass(slots=True)
+class InformantRow:
+    """An informant as retrieval shows it (code and group), read with ``values_list``.
+
+    Its group is one of the study's groups the look-ups read anyway, so 1,200 informants cost
+    one light query and no model instances.
+    """
+
+    pk: int
+    code: str
+    group_id: int | None
+    group: InformantGroup | None = None
+
+    def __str__(self) -> str:
+        return self.code
+
+
 @dataclass
 class RetrievalLookups:
     """What the retrieval form and the result rows need from the study, each loaded once."""
 
     tree: CodeTree
-    informants: dict[int, Informant]
+    informants: dict[int, InformantRow]
     groups: list[InformantGroup]
     sites: list[Site]
     attributes: list[AttributeDefinition]
 
 
 def retrieval_lookups(study: Study) -> RetrievalLookups:
+    tree = code_row_tree(study)
+    groups = list(InformantGroup.objects.filter(study=study))
+    group_by_id = {group.pk: group for group in groups}
+    rows = Informant.objects.filter(study=study).order_by("code").values_list("pk", "code", "group_id")
     return RetrievalLookups(
-        tree=code_row_tree(study),
-        informants={
-            informant.pk: informant
-            for informant in Informant.objects.filter(study=study).select_related("group").order_by("code")
-        },
-        groups=list(InformantGroup.objects.filter(study=study)),
+        tree=tree,
+        informants={pk: InformantRow(pk, code, group_id, group_by_id.get(group_id)) for pk, code, group_id in rows},
+        groups=groups,
         sites=list(Site.objects.filter(study=study)),
         attributes=list(AttributeDefinition.objects.filter(study=study)),
     )
@@ -320,7 +338,7 @@ def attach_codes_and_speakers(
             key=lambda informant: informant.code,
         )
         excerpt.group_list = list(
-            dict.fromkeys(informant.group for informant in excerpt.speaker_list if informant.group_id)
+            dict.fromkeys(informant.group for informant in excerpt.speaker_list if informant.group is not None)
         )
         excerpt.flag_list = [label for name, label in flag_labels.items() if getattr(excerpt, name)]
         excerpt.context_url = f"/studies/{excerpt.study_id}/sources/{excerpt.source_id}/code/#excerpt-{excerpt.pk}"
