@@ -512,7 +512,7 @@ def matrix_counts(
             _MATRIX_SQL.replace("{column}", column_sql).replace("{only}", only_sql).replace("{footer}", footer_sql),
             params,
         )
-        for row, column, is_total, excerpts, informants in cursor.fetchall():
+        for row, column, is_total, excerpts, informants in cursor:  # one row at a time, not a list of 50,000
             if is_total:
                 totals[row] = MatrixCell(excerpts, informants)
             else:
