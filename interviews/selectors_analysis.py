@@ -496,9 +496,9 @@ def matrix_counts(
     """
     # The ids, not the exclusion as a subquery: PostgreSQL cannot estimate the consent condition and
     # guessed that nearly every excerpt was excluded, then walked 80,000 excerpts one by one (600 → 340 ms at 100×).
-    excluded = sorted(excluded)
-    only_sql = " AND e.id NOT IN (SELECT unnest(%s::bigint[]))" if excluded else ""
-    only_params: list[Any] = [excluded] if excluded else []
+    left_out = sorted(excluded)
+    only_sql = " AND e.id NOT IN (SELECT unnest(%s::bigint[]))" if left_out else ""
+    only_params: list[Any] = [left_out] if left_out else []
     params: list[Any] = [codes, rows, study.pk, *only_params]
     footer_sql = ""
     if footer:
@@ -605,7 +605,8 @@ def code_matrix(
 
     Rolled up, the rows are the top-level codes (and the children of each code on the
     path to ``open_id``), each counting the excerpts of its whole subtree once. Rows come
-    in pages of ``page_size``; with ``page_size=None`` every code is a row (the export). Three queries whatever the size: the codes, the columns,
+    in pages of ``page_size``; with ``page_size=None`` every code is a row (the CSV uses the lighter
+    :func:`matrix_table`). Three queries whatever the size: the codes, the columns,
     and one aggregate (GROUPING SETS) for the page's cells, its row totals and the footer.
     """
     tree = code_row_tree(study)  # light rows: 6,000 model instances took longer than the page's aggregate
