@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python bench/matrix.py [--database-url postgres://postgres@127.0.0.1:5432/thesis_bench_matrix]
-                                     [--scales 1,10,100] [--requests 9] [--reuse] [--explain]
+                                     [--scales 1,10,100] [--requests 9] [--reuse] [--explain] [--vacuum]
 
 Builds (or, with ``--reuse``, finds) the studies exactly as bench/scaling.py does
 (``manage.py generate_study --scale N``, same titles, so the two scripts can share a
@@ -16,7 +16,9 @@ database) and measures through Django's test ``Client``:
 
 Each: median and nearest-rank p95 of the server time, the SQL query count and the
 peak of Python memory in one request (tracemalloc). ``--explain`` prints EXPLAIN
-(ANALYZE, BUFFERS) of the matrix aggregate at the largest scale.
+(ANALYZE, BUFFERS) of the matrix aggregate at the largest scale. ``--vacuum`` runs VACUUM ANALYZE
+first, as autovacuum would have by then on a server: without it, freshly generated tables have no
+visibility map and PostgreSQL cannot answer from its covering indexes alone.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=9)
     parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the aggregate at the largest scale")
+    parser.add_argument("--vacuum", action="store_true", help="VACUUM ANALYZE before measuring")
     args = parser.parse_args()
     scales = [float(value) for value in args.scales.split(",")]
 
@@ -109,9 +112,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)  # a reused database may predate this branch's migrations
     print(f"PostgreSQL {connection.pg_version // 10000}, Django {django.get_version()}, load {os.getloadavg()[0]:.2f}")
     studies = [(scale, study_for(scale)[0]) for scale in scales]
-    if not reused:
+    if not reused or args.vacuum:
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE" if args.vacuum else "ANALYZE")
 
     table = {}
     for scale, study in studies:

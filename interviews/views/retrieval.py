@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterable, Iterator
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from cases.models import AttributeDefinition, Study
 from cases.views.base import study_view
 from interviews import selectors_analysis as selectors
 from interviews.forms.retrieval import MatrixForm, RetrievalFilterForm
+from interviews.refi import spreadsheets
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 1000
@@ -122,23 +123,21 @@ def _export_rows(excerpts: list, lookups: selectors.RetrievalLookups) -> Iterato
         ]
 
 
-def _matrix(
-    request: HttpRequest, study: Study, *, every_code: bool = False
-) -> tuple[MatrixForm, selectors.Matrix | None]:
+def _matrix_form(request: HttpRequest, study: Study) -> MatrixForm:
     attributes = list(AttributeDefinition.objects.filter(study=study))
     form = MatrixForm(request.GET, attributes=attributes)
+    form.is_valid()
+    return form
+
+
+def _matrix(request: HttpRequest, study: Study) -> tuple[MatrixForm, selectors.Matrix | None]:
+    form = _matrix_form(request, study)
     if not form.is_valid():
         return form, None
     by, attribute = form.columns()
     data = form.cleaned_data
     return form, selectors.code_matrix(
-        study,
-        by=by,
-        attribute=attribute,
-        rollup=data["rollup"],
-        open_id=data["open"],
-        page=data["page"],
-        page_size=None if every_code else selectors.MATRIX_PAGE_SIZE,
+        study, by=by, attribute=attribute, rollup=data["rollup"], open_id=data["open"], page=data["page"]
     )
 
 
@@ -165,29 +164,35 @@ def code_matrix(request: HttpRequest, study: Study) -> HttpResponse:
 
 @study_view()
 def code_matrix_export(request: HttpRequest, study: Study) -> HttpResponse:
-    form, matrix = _matrix(request, study, every_code=True)
-    if matrix is None:
+    """Every code a row (counting its subtree when rolled up), streamed: the counts are read before the first byte."""
+    form = _matrix_form(request, study)
+    if not form.is_valid():
         return HttpResponse(
             _("The choice of columns is not valid: %(errors)s") % {"errors": form.errors.as_text()},
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-
-    def rows() -> Iterator[list]:
-        header = [_("Code")]
-        for column in [*matrix.columns, selectors.MatrixColumn("total", _("Total"))]:
-            header += [
-                _("%(column)s: excerpts") % {"column": column.label},
-                _("%(column)s: informants") % {"column": column.label},
-            ]
-        yield header
-        for row in matrix.rows:
-            yield [row.code.path] + [n for cell in [*row.cells, row.total] for n in (cell.excerpts, cell.informants)]
-        yield [_("All codes")] + [
-            n for cell in [*matrix.totals, matrix.grand_total] for n in (cell.excerpts, cell.informants)
+    by, attribute = form.columns()
+    table = selectors.matrix_table(study, by=by, attribute=attribute, rollup=form.cleaned_data["rollup"])
+    header = [_("Code")]
+    for column in [*table.columns, selectors.MatrixColumn("total", _("Total"))]:
+        header += [
+            _("%(column)s: excerpts") % {"column": column.label},
+            _("%(column)s: informants") % {"column": column.label},
         ]
 
-    return _csv_response(f"code-matrix-study-{study.pk}.csv", rows())
+    all_codes = _("All codes")  # translated now, not while the response streams
+
+    def rows() -> Iterator[list]:
+        for code, cells in table.rows:
+            yield [code.path, *(n for cell in cells for n in (cell.excerpts, cell.informants))]
+        yield [all_codes, *(n for cell in table.footer for n in (cell.excerpts, cell.informants))]
+
+    response = StreamingHttpResponse(
+        spreadsheets.write_csv(spreadsheets.Table(header=header, rows=rows())), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="code-matrix-study-{study.pk}.csv"'
+    return response
 
 
 @study_view()
