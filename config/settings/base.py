@@ -76,22 +76,30 @@ TEMPLATES = [
 ]
 
 
+def postgresql_tuned(database: dict) -> dict:
+    """On PostgreSQL: prepared statements, and no JIT compilation of queries.
 
-def with_prepared_statements(database: dict) -> dict:
-    """On PostgreSQL: bind parameters on the server and prepare a statement once a connection has run it 5 times.
-
-    Django binds on the client and prepares nothing, so PostgreSQL parses and plans every query anew. Applying a
-    code spent a quarter of its time there (planning the consent query alone: 0.4 ms); prepared, the request is
-    1–2 ms faster. ``DJANGO_DB_PREPARED_STATEMENTS=false`` turns it off, e.g. behind a PgBouncer older than 1.21
-    in transaction mode (docs/DEPLOY.md).
+    * Django binds parameters on the client and prepares nothing, so PostgreSQL parses and plans every query
+      anew. Applying a code spent a quarter of its time there (planning the consent query alone: 0.4 ms).
+      Bound on the server, a statement a connection has run 5 times is prepared, and the request is 1–2 ms
+      faster. ``DJANGO_DB_PREPARED_STATEMENTS=false`` turns it off, e.g. behind a PgBouncer older than 1.21 in
+      transaction mode (docs/DEPLOY.md).
+    * PostgreSQL compiles a query whose estimated cost is high to machine code first. For the consent query of
+      a 100× study that took 370 ms of the 420 the query took (50 ms without). Our queries are bounded, so
+      compiling never pays off; ``DJANGO_DB_JIT=true`` restores the server's setting.
     """
-    if database["ENGINE"] == "django.db.backends.postgresql" and env.bool("DJANGO_DB_PREPARED_STATEMENTS", True):
-        database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return database
+    options = database.setdefault("OPTIONS", {})
+    if env.bool("DJANGO_DB_PREPARED_STATEMENTS", True):
+        options.update(server_side_binding=True, prepare_threshold=5)
+    if not env.bool("DJANGO_DB_JIT", False):
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return database
 
 
 DATABASES = {
-    "default": with_prepared_statements(env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")),
+    "default": postgresql_tuned(env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -30,7 +30,7 @@ elif CI or _answers("127.0.0.1", 5432):
     DATABASES = {"default": env.db_url_config("postgres://postgres@127.0.0.1:5432/thesis")}
 else:
     DATABASES = {"default": env.db_url_config(f"sqlite:///{VAR_DIR / 'test.sqlite3'}")}
-with_prepared_statements(DATABASES["default"])  # as in production: the suite runs the same SQL
+postgresql_tuned(DATABASES["default"])  # as in production: the suite runs the same SQL
 
 if "CELERY_BROKER_URL" in os.environ:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL")

@@ -87,11 +87,20 @@ def test_sessions_are_read_from_the_cache_only_when_every_web_process_shares_it(
     assert production_settings("SESSION_ENGINE")["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
 
-def test_postgresql_prepares_statements_unless_turned_off_for_an_old_pgbouncer():
+def test_postgresql_prepares_statements_and_skips_jit_unless_told_otherwise():
     options = production_settings("DATABASES")["DATABASES"]["default"]["OPTIONS"]
-    assert options == {"server_side_binding": True, "prepare_threshold": 5}
-    off = production_settings("DATABASES", DJANGO_DB_PREPARED_STATEMENTS="false")["DATABASES"]["default"]
-    assert "server_side_binding" not in off.get("OPTIONS", {})
+    assert options == {"server_side_binding": True, "prepare_threshold": 5, "options": "-c jit=off"}
+    off = production_settings("DATABASES", DJANGO_DB_PREPARED_STATEMENTS="false", DJANGO_DB_JIT="true")
+    assert off["DATABASES"]["default"]["OPTIONS"] == {}
+
+
+def test_postgresql_compiles_no_query_to_machine_code():
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone() == ("off",)
 
 
 def test_the_suite_runs_the_sql_production_runs():
