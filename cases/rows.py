@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from django.db import connections, models, router
 
+from .precompiled import prepared
+
 
 class _ParentId:
     """Stands for the primary key of the first row given to :func:`insert_together`, not known until it is written."""
@@ -29,7 +31,8 @@ def insert_together(first: models.Model, rows: Iterable[models.Model] = ()) -> N
     Elsewhere ``first`` is inserted, then one ``bulk_create`` per model.
     Like ``bulk_create``: ``first`` gets its key and auto fields are filled, the other
     rows' keys stay unset, no signals are sent (the caller writes what receivers would,
-    e.g. history rows) and no validation runs.
+    e.g. history rows) and no validation runs. The statement is prepared once per connection and shape
+    (``cases.precompiled.prepared``): it is on the hot path of applying a code, with few shapes.
     """
     using = router.db_for_write(type(first))
     connection = connections[using]
@@ -53,7 +56,7 @@ def insert_together(first: models.Model, rows: Iterable[models.Model] = ()) -> N
         sql, more = _insert_sql(group, connection, parent_sql)
         ctes.append(f"rows_{index} AS ({sql})")
         params.extend(more)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, prepared(connection):
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {quote(first._meta.pk.column)} FROM parent", params)  # noqa: S608
         (first.pk,) = cursor.fetchone()
     first._state.adding = False

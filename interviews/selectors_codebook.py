@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 
 from cases.models import Study
+from cases.precompiled import prepared
 
 from .models import Code, Memo, Source
 
@@ -102,7 +103,7 @@ def codebook_fingerprint(study: Study) -> str:
     if connection.vendor != "postgresql":
         return fingerprint_of(Code.objects.filter(study=study).order_by("id").values_list(*LISTED_FIELDS))
     columns = ", ".join(connection.ops.quote_name(name) for name in LISTED_FIELDS)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, prepared(connection):
         cursor.execute(
             f"SELECT md5(coalesce(string_agg(json_build_array({columns})::text, ',' ORDER BY id), ''))"  # noqa: S608
             f" FROM {connection.ops.quote_name(Code._meta.db_table)} WHERE study_id = %s",

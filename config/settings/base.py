@@ -80,10 +80,12 @@ def postgresql_tuned(database: dict) -> dict:
     """On PostgreSQL: prepared statements, and no JIT compilation of queries.
 
     * Django binds parameters on the client and prepares nothing, so PostgreSQL parses and plans every query
-      anew. Applying a code spent a quarter of its time there (planning the consent query alone: 0.4 ms).
-      Bound on the server, a statement a connection has run 5 times is prepared, and the request is 1–2 ms
-      faster. ``DJANGO_DB_PREPARED_STATEMENTS=false`` turns it off, e.g. behind a PgBouncer older than 1.21 in
-      transaction mode (docs/DEPLOY.md).
+      anew. Applying a code spent a third of its time there (planning the consent query alone: 0.4 ms).
+      Parameters are bound on the server, so that the hot statements that ask for it can be prepared once
+      per connection (``cases.precompiled.prepared``); nothing is prepared automatically, since a generic plan
+      made for small studies can be far worse for a large one. ``DJANGO_DB_PREPARED_STATEMENTS=false`` binds
+      on the client and prepares nothing, e.g. behind a PgBouncer older than 1.21 in transaction mode
+      (docs/DEPLOY.md).
     * PostgreSQL compiles a query whose estimated cost is high to machine code first. For the consent query of
       a 100× study that took 370 ms of the 420 the query took (50 ms without). Our queries are bounded, so
       compiling never pays off; ``DJANGO_DB_JIT=true`` restores the server's setting.
@@ -92,7 +94,7 @@ def postgresql_tuned(database: dict) -> dict:
         return database
     options = database.setdefault("OPTIONS", {})
     if env.bool("DJANGO_DB_PREPARED_STATEMENTS", True):
-        options.update(server_side_binding=True, prepare_threshold=5)
+        options.update(server_side_binding=True, prepare_threshold=None)
     if not env.bool("DJANGO_DB_JIT", False):
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return database

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from cases.consent_policy import Reason, consent_problems, problem_sentence, with_exclusion_reason
 from cases.models import Informant, Study, User
+from cases.precompiled import prepared
 from cases.rows import PARENT_ID, insert_together
 from cases.services.audit import audit_event, audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
@@ -102,7 +103,7 @@ def speakers_with_consent(source: Source, start: int, end: int, *, around: tuple
     alias = router.db_for_read(SpeakerTurn)
     sql, params = _turns_with_consent_sql(alias)
     values = {_SOURCE: source.pk, _LOW: low, _HIGH: high}
-    with connections[alias].cursor() as cursor:
+    with connections[alias].cursor() as cursor, prepared(connections[alias]):
         cursor.execute(sql, [values.get(p, p) if isinstance(p, int) else p for p in params])
         rows = cursor.fetchall()
     found = Speakers()

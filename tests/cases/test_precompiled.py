@@ -8,7 +8,7 @@ from django.http import Http404
 
 from cases.models import IdentityRecord, Membership, Study
 from cases.permissions import Action, get_study_for
-from cases.precompiled import Precompiled, field_names, instance
+from cases.precompiled import Precompiled, field_names, instance, prepared
 from tests.factories import IdentityRecordFactory, InformantFactory, MembershipFactory, StudyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,25 @@ def test_get_study_for_loads_the_whole_study_and_the_role_and_refuses_outsiders(
         get_study_for(UserFactory(), membership.study_id)
     with pytest.raises(Http404):
         get_study_for(membership.user, 2**40)  # beyond any key: no error from the database, only 404
+
+
+def _prepared_statements() -> list[str]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_only_the_statements_that_ask_are_prepared():
+    """An aggregate over a study is never prepared: a generic plan made for small studies can be bad for a big one."""
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")  # CI runs PostgreSQL: never skipped there
+    record = IdentityRecordFactory()
+    for _ in range(10):
+        list(IdentityRecord.objects.filter(informant_id=record.informant_id).values_list("email"))
+    orm = 'SELECT "cases_identityrecord"."email" FROM'
+    assert not any(statement.startswith(orm) for statement in _prepared_statements())
+    IDENTITY_OF.rows(model=IdentityRecord, informant=record.informant_id)
+    assert any('"full_name"' in statement for statement in _prepared_statements())
+    with connections["default"].cursor(), prepared(connections["default"]):
+        pass
+    assert connections["default"].connection.prepare_threshold is None  # restored

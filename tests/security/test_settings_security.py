@@ -89,7 +89,7 @@ def test_sessions_are_read_from_the_cache_only_when_every_web_process_shares_it(
 
 def test_postgresql_prepares_statements_and_skips_jit_unless_told_otherwise():
     options = production_settings("DATABASES")["DATABASES"]["default"]["OPTIONS"]
-    assert options == {"server_side_binding": True, "prepare_threshold": 5, "options": "-c jit=off"}
+    assert options == {"server_side_binding": True, "prepare_threshold": None, "options": "-c jit=off"}
     off = production_settings("DATABASES", DJANGO_DB_PREPARED_STATEMENTS="false", DJANGO_DB_JIT="true")
     assert off["DATABASES"]["default"]["OPTIONS"] == {}
 
