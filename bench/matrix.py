@@ -24,6 +24,7 @@ visibility map and PostgreSQL cannot answer from its covering indexes alone.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -115,6 +116,11 @@ def main() -> None:
     if not reused or args.vacuum:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE" if args.vacuum else "ANALYZE")
+    # As every web process does once the application is loaded (config/wsgi.py).
+    from config.runtime import tune_garbage_collector
+
+    gc.collect()
+    tune_garbage_collector()
 
     table = {}
     for scale, study in studies:

@@ -35,6 +35,7 @@ request so that tracing does not slow the timed ones).
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import statistics
@@ -323,6 +324,11 @@ def main() -> None:
     # the visibility map that index-only scans need (freshly inserted rows have none).
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    # As every web process does once the application is loaded (config/wsgi.py).
+    from config.runtime import tune_garbage_collector
+
+    gc.collect()
+    tune_garbage_collector()
 
     table = {}
     for scale, study, built in studies:
