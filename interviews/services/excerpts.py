@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.consent_policy import Reason, consent_problems, problem_sentence, with_exclusion_reason
 from cases.models import Informant, Study, User
-from cases.precompiled import prepared
+from cases.precompiled import Precompiled
 from cases.rows import PARENT_ID, insert_together
 from cases.services.audit import audit_event, audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
@@ -52,8 +52,6 @@ class Speakers:
     turns: list[SpeakerTurn] = field(default_factory=list)
 
 
-# Stand-ins for the source and the stretch in the turns query compiled once (see _turns_with_consent_sql).
-_SOURCE, _LOW, _HIGH = 2_147_000_001, 2_147_000_002, 2_147_000_003  # in range: Django drops out-of-range lookups
 _TURN_COLUMNS = (
     "id",
     "start",
@@ -66,27 +64,19 @@ _TURN_COLUMNS = (
     "speaker__informant__code",
     "exclusion",
 )
-
-
-@functools.cache
-def _turns_with_consent_sql(alias: str) -> tuple[str, tuple]:
-    """The SQL of the turns of a stretch with their speakers' consent, compiled once per database.
-
-    Django takes longer to compile the four consent subqueries than the database
-    takes to run them (about 4 ms against 2 ms on a 250,000-character source), and
-    applying a code runs this query every time. The source and the stretch are
-    compiled as stand-ins that :func:`speakers_with_consent` replaces.
-    """
-    queryset = with_exclusion_reason(
-        SpeakerTurn.objects.using(alias).filter(source_id=_SOURCE, start__lt=_HIGH, end__gt=_LOW),
+# The turns of a stretch with their speakers' consent, compiled once per connection: Django takes longer to
+# compile the four consent subqueries than the database takes to run them (about 4 ms against 2 ms on a
+# 250,000-character source), and applying a code runs this query every time.
+_TURNS_WITH_CONSENT = Precompiled(
+    lambda source, low, high: with_exclusion_reason(
+        SpeakerTurn.objects.filter(source_id=source, start__lt=high, end__gt=low),
         informant_ref="speaker__informant_id",
         informant_path="speaker__informant__",
-    ).values_list(*_TURN_COLUMNS)
-    sql, params = queryset.query.get_compiler(alias).as_sql()
-    stand_ins = sorted(p for p in params if isinstance(p, int) and p in (_SOURCE, _LOW, _HIGH))
-    if stand_ins != sorted((_SOURCE, _LOW, _HIGH)):
-        raise AssertionError("The stand-ins must each appear once among the parameters.")
-    return sql, tuple(params)
+    ).values_list(*_TURN_COLUMNS),
+    "source",
+    "low",
+    "high",
+)
 
 
 def speakers_with_consent(source: Source, start: int, end: int, *, around: tuple[int, int] | None = None) -> Speakers:
@@ -100,12 +90,7 @@ def speakers_with_consent(source: Source, start: int, end: int, *, around: tuple
     with their speakers, as :func:`interviews.views.coding_parts.text_html` shows them.
     """
     low, high = (min(around[0], start), max(around[1], end)) if around else (start, end)
-    alias = router.db_for_read(SpeakerTurn)
-    sql, params = _turns_with_consent_sql(alias)
-    values = {_SOURCE: source.pk, _LOW: low, _HIGH: high}
-    with connections[alias].cursor() as cursor, prepared(connections[alias]):
-        cursor.execute(sql, [values.get(p, p) if isinstance(p, int) else p for p in params])
-        rows = cursor.fetchall()
+    rows = _TURNS_WITH_CONSENT.rows(model=SpeakerTurn, source=source.pk, low=low, high=high)
     found = Speakers()
     for turn_id, turn_start, turn_end, label_end, speaker_id, label, role, informant_id, code, exclusion in rows:
         if around:
