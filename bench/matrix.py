@@ -24,7 +24,6 @@ visibility map and PostgreSQL cannot answer from its covering indexes alone.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import time
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import recreate_database  # noqa: E402
-from bench.scaling import OWNER, consume, print_table, study_for, timed  # noqa: E402
+from bench.scaling import OWNER, getter, like_a_web_process, print_table, study_for, timed  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench_matrix"
 
@@ -52,20 +51,12 @@ def measure(study, requests: int) -> dict[str, tuple]:
     branch = Code.objects.filter(study=study, parent__isnull=True).annotate(n=Count("children")).order_by("-n").first()
     page = reverse("code_matrix", args=[study.pk])
 
-    def get(url):
-        def action():
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-            return consume(response)
-
-        return action
-
     return {
-        "Matrix page (top level, rolled up)": timed(get(page), requests),
-        "Matrix page, every code on its own (page 1)": timed(get(page + "?rollup=0"), requests),
-        "Matrix page, largest branch opened": timed(get(page + f"?open={branch.pk}"), requests),
-        "Matrix CSV (every code, rolled up)": timed(get(reverse("code_matrix_export", args=[study.pk])), 3),
-        "Code × group XLSX (Exchange)": timed(get(reverse("exchange_matrix_xlsx", args=[study.pk])), 3),
+        "Matrix page (top level, rolled up)": timed(getter(client, page), requests),
+        "Matrix page, every code on its own (page 1)": timed(getter(client, page + "?rollup=0"), requests),
+        "Matrix page, largest branch opened": timed(getter(client, page + f"?open={branch.pk}"), requests),
+        "Matrix CSV (every code, rolled up)": timed(getter(client, reverse("code_matrix_export", args=[study.pk])), 3),
+        "Code × group XLSX (Exchange)": timed(getter(client, reverse("exchange_matrix_xlsx", args=[study.pk])), 3),
     }
 
 
@@ -116,11 +107,7 @@ def main() -> None:
     if not reused or args.vacuum:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE" if args.vacuum else "ANALYZE")
-    # As every web process does once the application is loaded (config/wsgi.py).
-    from config.runtime import tune_garbage_collector
-
-    gc.collect()
-    tune_garbage_collector()
+    like_a_web_process()
 
     table = {}
     for scale, study in studies:

@@ -111,6 +111,25 @@ def consume(response) -> bytes:
     return response.content
 
 
+def getter(client, url: str):
+    """An action for :func:`timed`: GET ``url`` with ``client``, expect 200, read the whole answer."""
+
+    def action():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return consume(response)
+
+    return action
+
+
+def like_a_web_process() -> None:
+    """Tune the garbage collector as every web process does once the application is loaded (config/wsgi.py)."""
+    from config.runtime import tune_garbage_collector
+
+    gc.collect()
+    tune_garbage_collector()
+
+
 CHAPTER_TITLE = "Skalering: kapittel 4"
 QUOTES = 300
 
@@ -179,24 +198,16 @@ def measure_study(
     leaves = list(Code.objects.filter(study=study, parent__isnull=False).values_list("pk", flat=True)[:50])
     results: dict[str, tuple] = {}
 
-    def get(url):
-        def action():
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-            return consume(response)
-
-        return action
-
     if "view" in operations:
         results["Coding view (longest source)"] = timed(
-            get(reverse("coding_view", args=[study.pk, source.pk])), requests
+            getter(client, reverse("coding_view", args=[study.pk, source.pk])), requests
         )
     if "retrieval" in operations:
         results["Retrieval, code with most excerpts, page 1"] = timed(
-            get(reverse("retrieval", args=[study.pk]) + f"?code={code.pk}"), requests
+            getter(client, reverse("retrieval", args=[study.pk]) + f"?code={code.pk}"), requests
         )
     if "matrix" in operations:
-        results["Code × group matrix"] = timed(get(reverse("code_matrix", args=[study.pk])), requests)
+        results["Code × group matrix"] = timed(getter(client, reverse("code_matrix", args=[study.pk])), requests)
 
     rng = random.Random(7)
     text = source.text
@@ -219,7 +230,7 @@ def measure_study(
     exported = {}
 
     def export():
-        exported["bytes"] = get(export_url)()
+        exported["bytes"] = getter(client, export_url)()
 
     if "export" in operations or "import" in operations:
         results["QDPX export"] = timed(export, heavy_requests, warm_up=False)
@@ -324,11 +335,7 @@ def main() -> None:
     # the visibility map that index-only scans need (freshly inserted rows have none).
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    # As every web process does once the application is loaded (config/wsgi.py).
-    from config.runtime import tune_garbage_collector
-
-    gc.collect()
-    tune_garbage_collector()
+    like_a_web_process()
 
     table = {}
     for scale, study, built in studies:
