@@ -227,18 +227,18 @@ def run(tools, docs, spans, exports: int) -> dict[str, dict[str, list[float]]]:
     timings = {tool.name: {"import": [], "highlight": [], "export": []} for tool in tools}
     ids = {tool.name: [] for tool in tools}
 
-    def timed(tool, operation, step):
+    def timed(tool, operation, step, *args):
         began = time.perf_counter()
-        result = step()
+        result = step(*args)
         timings[tool.name][operation].append((time.perf_counter() - began) * 1000)
         return result
 
     for number, lines in enumerate(docs):
         for tool in tools:
-            ids[tool.name].append(timed(tool, "import", lambda: tool.import_document(number, lines)))  # noqa: B023
+            ids[tool.name].append(timed(tool, "import", tool.import_document, number, lines))
     for doc, line, start, end in spans:
         for tool in tools:
-            timed(tool, "highlight", lambda: tool.highlight(ids[tool.name][doc], docs[doc], line, start, end))  # noqa: B023
+            timed(tool, "highlight", tool.highlight, ids[tool.name][doc], docs[doc], line, start, end)
     for tool in tools:
         tool.export()  # warm-up, untimed: the first request of its kind in the process loads what it needs
     for _ in range(exports):
