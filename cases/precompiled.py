@@ -3,7 +3,7 @@
 Django compiles a queryset into SQL on every evaluation. For a small query that
 costs more than running it: loading the study of a request took 0.3 ms to compile
 against 0.1 ms in PostgreSQL. A :class:`Precompiled` query is written as an
-ordinary queryset with named stand-ins for its values, compiled once per database,
+ordinary queryset with named stand-ins for its values, compiled once per connection,
 and run with the real values substituted into the parameters. Anything the ORM
 would add (joins, the consent subqueries, ``FOR UPDATE``) stays in the SQL, so the
 query is still written, read and reviewed as a queryset.
