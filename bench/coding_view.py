@@ -191,7 +191,7 @@ def main() -> None:
     )
 
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="config.auth.ModelBackend")
     view_url = reverse("coding_view", args=[study.pk, source.pk])
     response = client.get(view_url)
     assert response.status_code == 200, response.status_code

@@ -47,7 +47,7 @@ def measure(study, requests: int) -> dict[str, tuple]:
     from interviews.models import Code
 
     client = Client()
-    client.force_login(User.objects.get(email=OWNER), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(User.objects.get(email=OWNER), backend="config.auth.ModelBackend")
     branch = Code.objects.filter(study=study, parent__isnull=True).annotate(n=Count("children")).order_by("-n").first()
     page = reverse("code_matrix", args=[study.pk])
 

@@ -147,7 +147,7 @@ def main() -> None:
         f"= {MEETINGS * THEMES * POINTS_PER_THEME} ticks."
     )
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="config.auth.ModelBackend")
     pages = [
         ("Counts across 150 meetings × 40 points", reverse("observation_counts", args=[study.pk])),
         ("Checklist of one meeting, 40 points", reverse("observation_checklist", args=[study.pk, meeting.pk])),

@@ -192,7 +192,7 @@ def measure_study(
 
     owner = User.objects.get(email=OWNER)
     client = Client()
-    client.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(owner, backend="config.auth.ModelBackend")
     source = Source.objects.filter(study=study).order_by("-length").only("pk", "text", "length").first()
     code = Code.objects.filter(study=study).annotate(n=Count("codings")).order_by("-n").only("pk").first()
     leaves = list(Code.objects.filter(study=study, parent__isnull=False).values_list("pk", flat=True)[:50])

@@ -75,7 +75,7 @@ def outsider(db):
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="config.auth.ModelBackend")
     return client
 
 

@@ -220,7 +220,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             user = User.objects.create_user(email=invitation.email, password=form.cleaned_data["password1"],
                                             full_name=form.cleaned_data["full_name"])
             services.invitation_accept(token=token, user=user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="config.auth.ModelBackend")
         messages.success(request, _("Welcome to “%(title)s”.") % {"title": invitation.study.title})
         return redirect("study_overview", invitation.study_id)
     return render(request, "cases/invitation_signup.html", {"invitation": invitation, "form": form})

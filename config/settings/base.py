@@ -113,6 +113,11 @@ LOGOUT_REDIRECT_URL = "login"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend, loading the user of each request with a precompiled query (config/auth.py).
+    "config.auth.ModelBackend",
+    # Only for sessions begun before config.auth existed (their stored backend path must stay listed);
+    # config.auth.ModelBackend ends every failed log-in, so this one never hashes a password.
+    # Removable one session lifetime (SESSION_COOKIE_AGE) after that release.
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -186,6 +191,8 @@ STORAGES = {
 
 # One cache shared by every web process in production (redis://host:6379/1); a per-process memory cache otherwise.
 CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # one client per pool, not one per call
 # Sessions: read from a cache every web process shares (Redis, Memcached), written through to the database, which
 # saves a query on every request. A per-process memory cache would let one process go on serving a session another
 # process has ended (a log-out), so without a shared cache they are read from the database.

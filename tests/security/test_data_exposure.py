@@ -159,7 +159,7 @@ def test_403_does_not_echo_the_request(study, supervisor_client, settings):
 def test_csrf_failure_does_not_echo_the_request(study, researcher, settings):
     settings.DEBUG = False
     client = Client(enforce_csrf_checks=True)
-    client.force_login(researcher, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(researcher, backend="config.auth.ModelBackend")
     informant = InformantFactory(study=study)
     response = client.post(reverse("identity_edit", args=[study.pk, informant.pk]), {"full_name": SECRET_NAME})
     assert response.status_code == 403

@@ -81,8 +81,10 @@ def test_a_hash_made_with_djangos_heavier_defaults_still_logs_in_and_is_rehashed
 
 
 def test_sessions_are_read_from_the_cache_only_when_every_web_process_shares_it():
-    shared = production_settings("SESSION_ENGINE", DJANGO_CACHE_URL="redis://redis.uni.example:6379/1")
+    shared = production_settings("SESSION_ENGINE", "CACHES", DJANGO_CACHE_URL="redis://redis.uni.example:6379/1")
     assert shared["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+    # Django's Redis cache, keeping one client per connection pool (config/cache.py).
+    assert shared["CACHES"]["default"]["BACKEND"] == "config.cache.RedisCache"
     # A per-process memory cache would keep serving a session another process logged out.
     assert production_settings("SESSION_ENGINE")["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
@@ -145,6 +147,51 @@ def test_four_failures_do_not_lock(client):
         login(client, user.email, "feil-passord")
     assert login(client, user.email, PASSWORD).status_code == 302
 
+
+
+def test_a_log_in_is_recorded_with_the_precompiled_backend_and_loads_the_user_each_request(client):
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    user = UserFactory(email="kari@example.org", password=PASSWORD)
+    assert login(client, user.email, PASSWORD).status_code == 302
+    assert client.session[BACKEND_SESSION_KEY] == "config.auth.ModelBackend"
+    assert client.get(reverse("account")).status_code == 200
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert client.get(reverse("account")).status_code == 302  # a deactivated account is logged out
+
+
+def test_a_session_begun_with_djangos_own_backend_path_stays_logged_in(client):
+    user = UserFactory(email="kari@example.org", password=PASSWORD)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("account")).status_code == 200
+
+
+def test_the_backend_loads_the_same_user_as_the_orm():
+    from config.auth import ModelBackend
+
+    user = UserFactory(email="kari@example.org", password=PASSWORD, full_name="Kari Nordmann")
+    loaded = ModelBackend().get_user(user.pk)
+    fresh = type(user).objects.get(pk=user.pk)
+    assert {f.attname: getattr(loaded, f.attname) for f in user._meta.concrete_fields} == {
+        f.attname: getattr(fresh, f.attname) for f in user._meta.concrete_fields
+    }
+    assert loaded._state.adding is False
+    assert ModelBackend().get_user(user.pk + 1000) is None
+
+
+def test_a_failed_log_in_checks_the_password_once_and_still_counts_for_the_lock(client, monkeypatch):
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    user = UserFactory(email="kari@example.org", password=PASSWORD)
+    checks = []
+    verify = MD5PasswordHasher.verify
+    monkeypatch.setattr(MD5PasswordHasher, "verify", lambda self, *a: checks.append(1) or verify(self, *a))
+    login(client, user.email, "feil-passord")
+    assert len(checks) == 1  # not again by the legacy entry after it
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.get(username=user.email).failures_since_start == 1
 
 # --- cookies and transport ----------------------------------------------------------------------------------
 

@@ -592,7 +592,7 @@ def test_each_role_gets_exactly_what_the_policy_says(role, world, study, researc
 
 def test_every_post_without_csrf_token_is_refused(world, study, researcher):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(researcher, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(researcher, backend="config.auth.ModelBackend")
     for entry in study_urls():
         response = _request(client, "post", url_for(entry, study, world))
         assert response.status_code == 403, (entry.name, response.status_code)

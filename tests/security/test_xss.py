@@ -359,7 +359,7 @@ def test_admin_changelists_escape_everything(db, rolled_back):
     admin = Client()
     admin.force_login(
         UserFactory(email="admin@example.org", is_staff=True, is_superuser=True),
-        backend="django.contrib.auth.backends.ModelBackend",
+        backend="config.auth.ModelBackend",
     )
 
     def batch_renders(payloads: list[str]) -> None:
