@@ -102,14 +102,23 @@ def codebook_fingerprint(study: Study) -> str:
     """
     if connection.vendor != "postgresql":
         return fingerprint_of(Code.objects.filter(study=study).order_by("id").values_list(*LISTED_FIELDS))
-    columns = ", ".join(connection.ops.quote_name(name) for name in LISTED_FIELDS)
     with connection.cursor() as cursor, prepared(connection):
-        cursor.execute(
-            f"SELECT md5(coalesce(string_agg(json_build_array({columns})::text, ',' ORDER BY id), ''))"  # noqa: S608
-            f" FROM {connection.ops.quote_name(Code._meta.db_table)} WHERE study_id = %s",
-            [study.pk],
-        )
+        cursor.execute(fingerprint_sql("%s"), [study.pk])
         return cursor.fetchone()[0]
+
+
+def fingerprint_sql(study: str) -> str:
+    """PostgreSQL's :func:`codebook_fingerprint` of the study ``study`` (a placeholder or a column), as a subquery.
+
+    Only quoted names from the model go into it; another query may carry it as a column
+    (``RawSQL``) to save the round trip.
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in LISTED_FIELDS)
+    return (
+        f"SELECT md5(coalesce(string_agg(json_build_array({columns})::text, ',' ORDER BY id), ''))"  # noqa: S608
+        f" FROM {quote(Code._meta.db_table)} WHERE study_id = {study}"
+    )
 
 
 def codebook_codes(study: Study) -> QuerySet[Code]:

@@ -138,12 +138,13 @@ class Codebook:
         return found
 
 
-def codebook(study: Study) -> Codebook:
+def codebook(study: Study, fingerprint: str | None = None) -> Codebook:
     """All codes of the study, each with ``.path`` ("RQ1 › Kjennskap til innovasjon").
 
-    One query (the fingerprint) when the cache holds this version of the codebook, three otherwise.
+    One query (the fingerprint) when the cache holds this version of the codebook, three otherwise;
+    none when the caller read the ``fingerprint`` already and the cache holds that version.
     """
-    fingerprint = codebook_fingerprint(study)
+    fingerprint = fingerprint or codebook_fingerprint(study)
     key = f"coding:codebook:{study.pk}:{fingerprint}"
     data = _recent.get(key)
     if data is None:

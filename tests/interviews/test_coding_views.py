@@ -8,12 +8,13 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.translation import get_language
 
 from cases.models import AuditEvent
 from interviews.models import Code, Coding, CodingAction, Excerpt
+from interviews.selectors_codebook import codebook_fingerprint
 from interviews.services.codebook import code_update
 from interviews.services.excerpts import excerpt_create
 from interviews.views import coding_parts
@@ -178,10 +179,11 @@ def test_an_excerpt_saved_by_another_coder_while_the_page_is_read_is_left_for_th
     assert researcher_client.get(url).content.decode().count('class="list-group-item margin-item') == 2
 
 
-# Applying a code: session, user, membership, codebook; BEGIN, the source read and locked, the turns of the
-# selected lines with their speakers' consent, one INSERT for the excerpt with its history row, codings, speakers,
-# undo record and audit row, COMMIT; the window's excerpts. (BEGIN and COMMIT are SAVEPOINT and RELEASE here.)
-APPLY_QUERIES = 10
+# Applying a code: session, user, membership; BEGIN, the source read and locked with the codebook's fingerprint,
+# the turns of the selected lines with their speakers' consent, one INSERT for the excerpt with its history row,
+# codings, speakers, undo record and audit row, COMMIT; the window's excerpts. (BEGIN and COMMIT are SAVEPOINT and
+# RELEASE here.)
+APPLY_QUERIES = 9
 
 
 @pytest.mark.parametrize("existing, more_codes", [(3, 0), (60, 40)])
@@ -700,6 +702,23 @@ def test_the_cached_picker_shows_a_renamed_code(researcher_client, researcher, s
         Code.objects.filter(pk=codes["læring"].pk).update(name="Læring i praksis")
     panel = picker(researcher_client.get(url).content.decode())
     assert "RQ1 › Læring i praksis" in panel and "RQ1 › Læring<" not in panel
+
+
+def test_applying_a_code_reads_the_codebook_as_it_is_now(researcher_client, study, source, codes):
+    """The fingerprint comes with the locked source; a rename since the last page is in the answer."""
+    from interviews.views.coding import _load_source_for_update
+
+    researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))  # caches the codebook
+    Code.objects.filter(pk=codes["kjennskap"].pk).update(name="Kjennskap omdøpt")
+    response = researcher_client.post(
+        create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+    )
+    assert response.status_code == 200
+    assert "Kjennskap omdøpt" in response.content.decode()
+    with transaction.atomic():
+        loaded, fingerprint = _load_source_for_update(study, source.pk)
+    assert loaded.text == source.text
+    assert fingerprint in (None, codebook_fingerprint(study))  # None where the database has no md5() in SQL
 
 
 def test_the_cached_picker_follows_moves_colours_drops_and_new_codes(researcher_client, study, source, codes):
