@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import Informant, Membership, Study, User
-from cases.services.audit import audit_record
+from cases.rows import PARENT_ID, KeyOf, ParentIdText, insert_together
+from cases.services.audit import audit_event, audit_record
 from cases.services.records import record_update
 from interviews import importers
 from interviews.importers import ImportedText
@@ -70,12 +71,16 @@ def _detect_turns(
     if not new:
         SpeakerTurn.objects.filter(source=source).delete()
         SpeakerLabel.objects.filter(source=source).delete()
-    informants = list(Informant.objects.filter(study_id=source.study_id).only("pk", "code"))
-    informants_by_code = {informant.code.casefold(): informant for informant in informants}
-    labels, turns = speaker_turns_find(source, informants_by_code, keep_mapping)
+    labels, turns = speaker_turns_find(source, _informants_by_code(source.study_id), keep_mapping)
     SpeakerLabel.objects.bulk_create(labels)
     SpeakerTurn.objects.bulk_create(turns)
     return len(labels)
+
+
+def _informants_by_code(study_id: int) -> dict[str, Informant]:
+    """The study's informants by their code folded to lower case, for guessing whom a speaker label stands for."""
+    informants = Informant.objects.filter(study_id=study_id).only("pk", "code")
+    return {informant.code.casefold(): informant for informant in informants}
 
 
 def speaker_turns_find(
@@ -178,8 +183,8 @@ def source_create(
     """Create a source from imported text and find its speaker turns.
 
     Before: ``imported.text`` is normalised (``interviews.importers`` did it).
-    After: the source, its speaker labels (roles guessed) and turns, and an audit row;
-    ``source.label_count`` says how many labels were found.
+    After: the source, its speaker labels (roles guessed) and turns, and an audit row, written
+    in one statement; ``source.label_count`` says how many labels were found.
     """
     _check_metadata(study, kind=kind, session=session, observer=observer)
     source = Source(
@@ -195,23 +200,29 @@ def source_create(
         detected_encoding=imported.encoding,
         created_by=actor,
     )
-    with transaction.atomic():
-        # The study and the actor are rows the caller holds: no look-up to check that they exist.
-        source.full_clean(exclude={"study", "created_by"})
-        source.save()
-        source.label_count = _detect_turns(source, new=True)
-        audit_record(
-            study=study,
-            actor=actor,
-            action="source.created",
-            target=source,
-            label=f"source {source.pk}",
-            kind=kind,
-            format=imported.format,
-            encoding=imported.encoding,
-            length=source.length,
-            session=session.pk if session else None,
-        )
+    # The study and the actor are rows the caller holds: no look-up to check that they exist.
+    source.full_clean(exclude={"study", "created_by"})
+    labels, turns = speaker_turns_find(source, _informants_by_code(study.pk))
+    for label in labels:
+        label.source_id = PARENT_ID
+    for turn in turns:
+        turn.source_id, turn.speaker_id = PARENT_ID, KeyOf(SpeakerLabel, "label", turn.speaker.label)
+    event = audit_event(
+        study=study,
+        actor=actor,
+        action="source.created",
+        target=source,
+        kind=kind,
+        format=imported.format,
+        encoding=imported.encoding,
+        length=source.length,
+        session=session.pk if session else None,
+    )
+    event.target_id, event.target_label = PARENT_ID, ParentIdText("source ")  # "source 12", once it has its key
+    # One statement, so one transaction without a block (nor, inside the caller's, a savepoint): the source,
+    # its labels, the turns pointing at their labels and the audit row naming the source.
+    insert_together(source, [*labels, *turns, event])
+    source.label_count = len(labels)
     return source
 
 
