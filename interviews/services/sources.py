@@ -103,22 +103,34 @@ def speaker_turns_find(
 ) -> tuple[list[SpeakerLabel], list[SpeakerTurn]]:
     """The speaker labels and turns found in the source's text, unsaved (labels first: the turns point at them)."""
     found = importers.find_speaker_turns(source.text, informants_by_code)
-    labels: dict[str, SpeakerLabel] = {}
-    for turn in found:
-        if turn.label in labels:
-            continue
-        kept = (keep_mapping or {}).get(turn.label.casefold())
-        if kept is not None:
-            role, informant_id = kept
-        else:
-            role, informant = _guess_role(turn.label, informants_by_code)
-            informant_id = informant.pk if informant else None
-        labels[turn.label] = SpeakerLabel(source=source, label=turn.label, role=role, informant_id=informant_id)
+    labels = {
+        label: SpeakerLabel(source=source, label=label, role=role, informant_id=informant_id)
+        for label, (role, informant_id) in _label_roles(found, informants_by_code, keep_mapping).items()
+    }
     turns = [
         SpeakerTurn(source=source, speaker=labels[turn.label], start=turn.start, end=turn.end, label_end=turn.label_end)
         for turn in found
     ]
     return list(labels.values()), turns
+
+
+def _label_roles(
+    found: list[importers.FoundTurn],
+    informants_by_code: dict[str, Informant],
+    keep_mapping: dict[str, tuple[str, int | None]] | None = None,
+) -> dict[str, tuple[str, int | None]]:
+    """Each label of the turns found, in the order first found, with its role and informant: kept or guessed."""
+    roles: dict[str, tuple[str, int | None]] = {}
+    for turn in found:
+        if turn.label in roles:
+            continue
+        kept = (keep_mapping or {}).get(turn.label.casefold())
+        if kept is not None:
+            roles[turn.label] = kept
+        else:
+            role, informant = _guess_role(turn.label, informants_by_code)
+            roles[turn.label] = role, informant.pk if informant else None
+    return roles
 
 
 def _current_mapping(source: Source) -> dict[str, tuple[str, int | None]]:
@@ -215,11 +227,23 @@ def source_create(
     )
     # The study and the actor are rows the caller holds: no look-up to check that they exist.
     source.full_clean(exclude={"study", "created_by"})
-    labels, turns = speaker_turns_find(source, _informants_by_code(study.pk))
-    for label in labels:
-        label.source_id = PARENT_ID
-    for turn in turns:
-        turn.source_id, turn.speaker_id = PARENT_ID, KeyOf(SpeakerLabel, "label", turn.speaker.label)
+    # As speaker_turns_find, but pointing at the source and the labels by stand-ins for the keys they will get.
+    informants_by_code = _informants_by_code(study.pk)
+    found = importers.find_speaker_turns(source.text, informants_by_code)
+    labels = [
+        SpeakerLabel(source_id=PARENT_ID, label=label, role=role, informant_id=informant_id)
+        for label, (role, informant_id) in _label_roles(found, informants_by_code).items()
+    ]
+    turns = [
+        SpeakerTurn(
+            source_id=PARENT_ID,
+            speaker_id=KeyOf(SpeakerLabel, "label", turn.label),
+            start=turn.start,
+            end=turn.end,
+            label_end=turn.label_end,
+        )
+        for turn in found
+    ]
     event = audit_event(
         study=study,
         actor=actor,
