@@ -143,11 +143,12 @@ class _Together:
 
         However many rows, the statement is as long, PostgreSQL plans it as fast, and psycopg
         converts its text once (the ``VALUES`` of 56 speaker turns with their stand-ins made a
-        statement of 6,000 characters that took 5 ms to plan and run; from arrays, 2.5 ms). For a
-        few rows ``VALUES`` is quicker (an excerpt with 3 codings: 2.5 against 2.85 ms). A column of stand-ins is
-        one expression: the same :data:`PARENT_ID` or :class:`ParentIdText` in every row, or
-        :class:`KeyOf` the same field with one value per row. None if a column mixes values and
-        stand-ins or stand-ins of different kinds: the caller writes ``VALUES`` instead.
+        statement of 6,000 characters that took 5 ms to plan and run; from arrays, 2.5 ms). For
+        a few rows ``VALUES`` is quicker (an excerpt with 3 codings: 2.5 against 2.85 ms).
+        A column of stand-ins is one expression: the same :data:`PARENT_ID` or :class:`ParentIdText`
+        in every row, or :class:`KeyOf` the same field with one value per row. None if a column
+        mixes values and stand-ins or stand-ins of different kinds, or holds arrays itself (``unnest``
+        would flatten them): the caller writes ``VALUES`` instead.
         """
         connection, quote = self.connection, self.quote
         fields = _fields_to_insert(group)
@@ -177,7 +178,7 @@ class _Together:
                 column = f"u.c{len(arrays)}"
                 target, sql = field, column
             db_type = target.db_type(connection)
-            if db_type is None:
+            if db_type is None or db_type.endswith("]"):
                 return None
             selected.append(sql)
             # The array's elements are cast to the column's type without its length ("varchar", not

@@ -60,25 +60,22 @@ def _guess_role(label: str, informants_by_code: dict[str, Informant]) -> tuple[s
     return SpeakerLabel.Role.UNIDENTIFIED, None
 
 
-def _detect_turns(
-    source: Source, keep_mapping: dict[str, tuple[str, int | None]] | None = None, *, new: bool = False
-) -> int:
+def _detect_turns(source: Source, keep_mapping: dict[str, tuple[str, int | None]] | None = None) -> int:
     """Replace the source's labels and turns with those found in its text; the number of labels.
 
     A label already mapped (in ``keep_mapping``, keyed by the label folded to
-    lower case) keeps its mapping; a new one gets a guess. A ``new`` source has
-    none to replace.
+    lower case) keeps its mapping; a new one gets a guess. (A new source gets
+    its labels and turns in :func:`source_create`'s one statement.)
     """
-    if not new:
-        SpeakerTurn.objects.filter(source=source).delete()
-        SpeakerLabel.objects.filter(source=source).delete()
+    SpeakerTurn.objects.filter(source=source).delete()
+    SpeakerLabel.objects.filter(source=source).delete()
     labels, turns = speaker_turns_find(source, _informants_by_code(source.study_id), keep_mapping)
     SpeakerLabel.objects.bulk_create(labels)
     SpeakerTurn.objects.bulk_create(turns)
     return len(labels)
 
 
-# Read on every import: compiling the query took four times as long as running it (0.5 against 0.13 ms).
+# Read on every import: through the ORM this took 0.84 ms, of which running the query 0.13.
 _INFORMANT_CODES = Precompiled(
     lambda study: Informant.objects.filter(study_id=study).values_list("pk", "code"), "study"
 )
