@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import random
+import re
+import unicodedata
 import zipfile
 
 import pytest
@@ -154,6 +157,22 @@ def test_normalisation_line_ends_nfc_and_controls_only():
 
 def test_page_and_line_separators_become_line_ends():
     assert importers.normalise_text("a\x0cb\u2028c\x0bd") == "a\nb\nc\nd"
+
+
+def test_line_ends_garbling_and_binary_checks_match_their_plain_definitions():
+    """The quick tests for long texts decide as the regular expressions and the byte count they stand in for."""
+    rng = random.Random(7)
+    alphabet = ["a", "ø", "\r", "\n", "\r\n", "\x0b", "\x0c", "\x85", "\u2028", "\u2029", "Ã", "Â", "â", "€", "¸", "–"]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        lines = re.sub("\r\n|[\r\x0b\x0c\x85\u2028\u2029]", "\n", text)
+        assert importers.normalise_text(text) == unicodedata.normalize("NFC", importers._CONTROLS.sub("", lines))
+        found = importers._MOJIBAKE.search(text)
+        assert importers.garbled_sample(text) == (found.group() if found else None)
+    for _ in range(500):
+        data = bytes(rng.choice(b"ab\t\n\r\x01\x02\x1a\x1b\x1f") for _ in range(rng.randint(1, 300)))
+        controls = sum(1 for byte in data if byte < 0x20 and byte not in b"\t\n\r\x0b\x0c\x1a\x1b")
+        assert importers._looks_binary(data) == (controls > len(data) / 100)
 
 
 # .docx, .odt, PDF -----------------------------------------------------------------------------------------------------

@@ -90,6 +90,13 @@ def test_focus_group_transcript_import_map_labels_and_speakers(researcher_client
     for code, informant in informants.items():
         assert (labels[code].role, labels[code].informant) == (SpeakerLabel.Role.INFORMANT, informant)
     assert labels["T-K4"].role == labels["Flere"].role == SpeakerLabel.Role.UNIDENTIFIED
+    event = AuditEvent.objects.get(study=study, action="source.created")
+    assert (event.actor, event.target_type, event.target_id, event.target_label) == (
+        researcher, "interviews.source", pk, f"source {pk}"
+    )  # fmt: skip
+    assert event.data == {
+        "kind": "transcript", "format": "txt", "encoding": "utf-8", "length": len(FOCUS_GROUP), "session": session.pk
+    }  # fmt: skip
 
     turns = list(SpeakerTurn.objects.filter(source=source).select_related("speaker").order_by("start"))
     label_lines = [line for line in FOCUS_GROUP.split("\n") if line.split(":")[0].split(" - ")[0] in labels]
@@ -543,10 +550,10 @@ def test_importing_a_transcript_takes_the_same_queries_whatever_its_length(
 ):
     text = "".join(f"Moderator: Spørsmål {n}?\nT-K{n % 3 + 1}: Svar {n}.\n" for n in range(turns))
     upload = SimpleUploadedFile("lang.txt", text.encode("utf-8"), content_type="text/plain")
-    # session, user, membership+study; the source; the informants; labels and turns in bulk; the audit row;
-    # and the savepoint pair of the atomic block inside the test's transaction. The labels for the message are
+    # session, user, membership+study; the informants; the source, its labels, turns and audit row in one
+    # statement (cases.rows.insert_together), so no atomic block and no savepoint. The labels for the message are
     # counted as they are found. A new source has no turns to delete, and its study and author exist.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(5):
         response = researcher_client.post(reverse("source_create", args=[study.pk]), create_data(upload=upload))
     assert response.status_code == 302
     assert SpeakerTurn.objects.filter(source__study=study).count() == 2 * turns

@@ -1,0 +1,90 @@
+"""A row and the rows that hang off it in one statement: the parent's key, a text naming it, and keys of earlier rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DataError, connection, transaction
+
+from cases.models import AuditEvent
+from cases.rows import PARENT_ID, ROWS_IN_VALUES, KeyOf, ParentIdText, insert_together
+from interviews.models import Source, SpeakerLabel, SpeakerTurn
+from tests.factories import StudyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["postgresql", "elsewhere"])
+def vendor(request, monkeypatch):
+    """Each test runs the one statement of PostgreSQL and the one ``bulk_create`` per model used elsewhere."""
+    if request.param == "elsewhere":
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    return request.param
+
+
+def _source(text: str = "I1: Ja.\nI2: Nei.\nI1: Kanskje.\n") -> Source:
+    study = StudyFactory()
+    return Source(study=study, title="Kilde", text=text, length=len(text), created_by=UserFactory())
+
+
+def _rows(labels: list[str], turns: list[tuple[str, int, int]]) -> list:
+    rows = [SpeakerLabel(source_id=PARENT_ID, label=label) for label in labels]
+    rows += [
+        SpeakerTurn(
+            source_id=PARENT_ID,
+            speaker_id=KeyOf(SpeakerLabel, "label", label),
+            start=start,
+            end=end,
+            label_end=start + 3,
+        )
+        for label, start, end in turns
+    ]
+    return rows
+
+
+@pytest.mark.parametrize("count", [1, 3, ROWS_IN_VALUES + 20])
+def test_rows_point_at_the_parent_and_at_earlier_rows_by_a_field(vendor, count, django_assert_num_queries):
+    """Written as VALUES (a few rows) and from arrays (many: here 12 labels and 30 turns)."""
+    source = _source()
+    names = [f"I{n}" for n in range(min(count, ROWS_IN_VALUES + 2))]
+    turns = [(names[n % len(names)], 10 * n, 10 * n + 10) for n in range(count)]
+    event = AuditEvent(study=source.study, action="source.created", target_type="interviews.source", data={"n": 1})
+    event.target_id, event.target_label = PARENT_ID, ParentIdText("source ")
+    with django_assert_num_queries(1 if vendor == "postgresql" else 1 + 3) as captured:
+        insert_together(source, [*_rows(names, turns), event])
+    if vendor == "postgresql":
+        assert ("unnest(" in captured.captured_queries[0]["sql"]) == (count > ROWS_IN_VALUES)
+    assert source.pk is not None and not source._state.adding
+    written = list(
+        SpeakerTurn.objects.filter(source=source).order_by("start").values_list("speaker__label", "start", "end")
+    )
+    assert written == turns
+    assert sorted(SpeakerLabel.objects.filter(source=source).values_list("label", flat=True)) == sorted(names)
+    event = AuditEvent.objects.get(target_type="interviews.source", target_id=source.pk)
+    assert (event.target_label, event.data) == (f"source {source.pk}", {"n": 1})
+
+
+def test_a_column_mixing_values_and_stand_ins_is_written_too(vendor):
+    """Too many rows for VALUES, but not alike enough for arrays: VALUES all the same."""
+    source = _source()
+    other = _source()
+    other.save()
+    labels = [SpeakerLabel(source_id=PARENT_ID, label=f"I{n}") for n in range(ROWS_IN_VALUES)]
+    labels.append(SpeakerLabel(source_id=other.pk, label="Moderator"))
+    insert_together(source, labels)
+    assert SpeakerLabel.objects.filter(source=source).count() == ROWS_IN_VALUES
+    assert list(SpeakerLabel.objects.filter(source=other).values_list("label", flat=True)) == ["Moderator"]
+
+
+def test_a_key_of_rows_not_given_before_is_refused(vendor):
+    turns = _rows([], [("I1", 0, 8)]) + _rows(["I1"], [])
+    with pytest.raises(ValueError, match="before"), transaction.atomic():
+        insert_together(_source(), turns)
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut(vendor):
+    if vendor != "postgresql":
+        pytest.skip("only PostgreSQL checks the length of a varchar")
+    labels = [SpeakerLabel(source_id=PARENT_ID, label=f"I{n}") for n in range(ROWS_IN_VALUES)]
+    labels.append(SpeakerLabel(source_id=PARENT_ID, label="x" * 61))  # from arrays, cast to varchar, not varchar(60)
+    with pytest.raises(DataError), transaction.atomic():
+        insert_together(_source(), labels)
