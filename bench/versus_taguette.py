@@ -8,9 +8,8 @@ Usage (from the repository root; Taguette lives in a throwaway virtualenv, never
 
 Both run on 127.0.0.1 against PostgreSQL (``thesis_bench9_taguette`` for us,
 ``thesis_bench9_taguette_tg`` for Taguette; both dropped and re-created), each as one process
-(ours: one gunicorn worker as docs/DEPLOY.md configures it, gthread with keep-alive; Taguette's single
-Tornado process, which keeps connections alive too), driven by one sequential client, so the figures are
-per-request latencies of the same workload:
+(gunicorn with one sync worker; Taguette's single Tornado process), driven by one sequential client, so
+the figures are per-request latencies of the same workload:
 
 1. import ``--documents`` Norwegian transcripts of ``--chars`` characters (ours: the source upload form
    with a .txt file; Taguette: ``document/new`` with an .html file, so no Calibre conversion runs);
@@ -290,13 +289,6 @@ def main() -> None:
                 f"127.0.0.1:{args.port}",
                 "--workers",
                 "1",
-                # As docs/DEPLOY.md runs each web process; one client, so one worker.
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "4",
-                "--keep-alive",
-                "75",
                 "--log-level",
                 "warning",
             ],
