@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, models, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 
 from .precompiled import prepared
 
@@ -43,7 +43,29 @@ class KeyOf:
     value: Any
 
 
-_STAND_INS = (_ParentId, ParentIdText, KeyOf)
+@dataclass(frozen=True)
+class LockedKey:
+    """Stands for the key ``pk`` of an existing row of ``model``, locked by the statement if it is as it was read.
+
+    ``unchanged`` pairs field names (attribute names) with the values the caller read; the row
+    must still hold them. The statement takes the row's lock (``FOR NO KEY UPDATE``: writers of the
+    row wait, readers and rows pointing at it do not) and, under READ COMMITTED, checks ``unchanged``
+    against the row's latest version. If the row changed or went, the stand-in is NULL, which the
+    NOT NULL column it stands in refuses: the statement writes nothing and :class:`StaleRow` is raised.
+    So a caller can check what it read outside a transaction and write only if it still holds,
+    without holding a lock (or a transaction) for the time in between.
+    """
+
+    model: type[models.Model]
+    pk: Any
+    unchanged: tuple[tuple[str, Any], ...] = ()
+
+
+class StaleRow(IntegrityError):
+    """The row a :class:`LockedKey` stands for changed or went after it was read; nothing was written."""
+
+
+_STAND_INS = (_ParentId, ParentIdText, KeyOf, LockedKey)
 # A model's rows up to this many are written as VALUES, more from arrays (see _Together._insert_from_arrays).
 ROWS_IN_VALUES = 10
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
@@ -53,7 +75,8 @@ def insert_together(first: models.Model, rows: Iterable[models.Model] = ()) -> N
     """Insert ``first`` and ``rows``, whose fields may hold stand-ins for keys not known until then.
 
     :data:`PARENT_ID` becomes ``first``'s new key, :class:`ParentIdText` a text ending in it,
-    :class:`KeyOf` the key of one of the ``rows`` of a model given earlier. ``rows`` is read
+    :class:`KeyOf` the key of one of the ``rows`` of a model given earlier, :class:`LockedKey` the key
+    of an existing row locked if it is unchanged (else :class:`StaleRow`, nothing written). ``rows`` is read
     after ``first``'s automatic fields (``auto_now``…) are filled, so a generator can copy them
     (a history row).
 
@@ -81,9 +104,14 @@ def insert_together(first: models.Model, rows: Iterable[models.Model] = ()) -> N
     for model, group in _by_model(list(rows)).items():
         statement.add(model, group)
     sql, params = statement.sql()
-    with connection.cursor() as cursor, prepared(connection):
-        cursor.execute(sql, params)
-        (first.pk,) = cursor.fetchone()
+    try:
+        with connection.cursor() as cursor, prepared(connection):
+            cursor.execute(sql, params)
+            (first.pk,) = cursor.fetchone()
+    except IntegrityError as error:
+        if statement.stale(error):
+            raise StaleRow(*error.args) from error
+        raise
     first._state.adding = False
     first._state.db = using
 
@@ -102,8 +130,11 @@ class _Together:
         self.names: dict[type[models.Model], str] = {}  # the models written so far and their CTEs
         self.returning: dict[type[models.Model], dict[str, None]] = {}  # the columns later CTEs read, in order
         self.ctes: list[tuple[str, str, type[models.Model] | None]] = []
+        self.locks: dict[LockedKey, tuple[str, str, list]] = {}  # each row locked: its CTE, SQL and parameters
+        self.locked_columns: set[tuple[str, str]] = set()  # (table, column) where a LockedKey stands
         sql, self.params = _insert_sql([first], connection, self._stand_in)
         self.ctes.append(("parent", f"{sql} RETURNING {self.pk_column}", None))
+        self._note_locked_columns([first])
 
     def add(self, model: type[models.Model], group: list[models.Model]) -> None:
         found = self._insert_from_arrays(group) if len(group) > ROWS_IN_VALUES else None
@@ -111,14 +142,50 @@ class _Together:
         self.names[model] = name = f"rows_{len(self.names)}"
         self.ctes.append((name, sql, model))
         self.params.extend(params)
+        self._note_locked_columns(group)
+
+    def _note_locked_columns(self, group: list[models.Model]) -> None:
+        for row, field in _stand_in_fields(group):
+            if isinstance(getattr(row, field.attname), LockedKey):
+                self.locked_columns.add((row._meta.db_table, field.column))
 
     def sql(self) -> tuple[str, list]:
-        ctes = []
+        ctes, params = [], []
+        for name, sql, lock_params in self.locks.values():
+            ctes.append(f"{name} AS ({sql})")
+            params.extend(lock_params)
         for name, sql, model in self.ctes:
             if model in self.returning:
                 sql = f"{sql} RETURNING {', '.join(self.returning[model])}"
             ctes.append(f"{name} AS ({sql})")
-        return f"WITH {', '.join(ctes)} SELECT {self.pk_column} FROM parent", self.params  # noqa: S608
+        return f"WITH {', '.join(ctes)} SELECT {self.pk_column} FROM parent", params + self.params  # noqa: S608
+
+    def stale(self, error: IntegrityError) -> bool:
+        """Whether ``error`` is a NOT NULL column refusing a :class:`LockedKey` (its row changed or went)."""
+        diag = getattr(error.__cause__, "diag", None)
+        return (
+            getattr(diag, "sqlstate", None) == "23502"
+            and (getattr(diag, "table_name", None), getattr(diag, "column_name", None)) in self.locked_columns
+        )
+
+    def _lock(self, value: LockedKey) -> str:
+        """The SQL of a :class:`LockedKey`: the key read from a CTE that locks the row if it is unchanged."""
+        if value not in self.locks:
+            opts, quote = value.model._meta, self.quote
+            conditions, params = (
+                [f"{quote(opts.pk.column)} = %s"],
+                [opts.pk.get_db_prep_value(value.pk, self.connection)],
+            )
+            for name, expected in value.unchanged:
+                field = opts.get_field(name)
+                conditions.append(f"{quote(field.column)} = %s")
+                params.append(field.get_db_prep_value(expected, self.connection))
+            sql = (
+                f"SELECT {quote(opts.pk.column)} FROM {quote(opts.db_table)} "  # noqa: S608
+                f"WHERE {' AND '.join(conditions)} FOR NO KEY UPDATE"
+            )
+            self.locks[value] = (f"locked_{len(self.locks)}", sql, params)
+        return f"(SELECT {self.quote(value.model._meta.pk.column)} FROM {self.locks[value][0]})"  # noqa: S608
 
     def _stand_in(self, value: Any) -> tuple[str, list]:
         """The SQL and parameters of a stand-in in a row of ``VALUES``."""
@@ -126,6 +193,8 @@ class _Together:
             return self.parent_key, []
         if isinstance(value, ParentIdText):
             return f"(CAST(%s AS text) || {self.parent_key})", [value.prefix]
+        if isinstance(value, LockedKey):
+            return self._lock(value), []
         field, sql = self._key_of(value, "%s")
         return sql, [field.get_db_prep_save(value.value, connection=self.connection)]
 
@@ -198,6 +267,17 @@ class _Together:
 
 def _insert_one_model_at_a_time(first: models.Model, rows: Iterable[models.Model], using: str) -> None:
     """:func:`insert_together` elsewhere than on PostgreSQL: ``first``, then a ``bulk_create`` per model."""
+
+    def locked(value: LockedKey) -> Any:
+        rows = value.model._base_manager.using(using).select_for_update(no_key=True)
+        found = rows.filter(pk=value.pk, **dict(value.unchanged)).values_list("pk", flat=True).first()
+        if found is None:
+            raise StaleRow(f"{value.model.__name__} {value.pk} changed or was deleted since it was read")
+        return found
+
+    for _row, field in _stand_in_fields([first]):
+        if isinstance(value := getattr(first, field.attname), LockedKey):
+            setattr(first, field.attname, locked(value))
     type(first)._base_manager.using(using).bulk_create([first])
     written: dict[type[models.Model], list[models.Model]] = {}
 
@@ -214,6 +294,8 @@ def _insert_one_model_at_a_time(first: models.Model, rows: Iterable[models.Model
                 value = first.pk
             elif isinstance(value, ParentIdText):
                 value = f"{value.prefix}{first.pk}"
+            elif isinstance(value, LockedKey):
+                value = locked(value)
             else:
                 value = key_of(value)
             setattr(row, field.attname, value)

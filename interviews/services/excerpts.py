@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.consent_policy import Reason, consent_problems, problem_sentence, with_exclusion_reason
 from cases.models import Informant, Study, User
 from cases.precompiled import Precompiled
-from cases.rows import PARENT_ID, insert_together
+from cases.rows import PARENT_ID, LockedKey, StaleRow, insert_together
 from cases.services.audit import audit_event, audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
 
@@ -199,7 +199,6 @@ def excerpt_create(
     text: str,
     code_ids: Iterable[int] = (),
     known_codes: Mapping[int, Code] | None = None,
-    source_locked: bool = False,
     around: tuple[int, int] | None = None,
 ) -> Excerpt:
     """Create an excerpt with the given codes.
@@ -208,9 +207,14 @@ def excerpt_create(
     After: the excerpt, its codings, its derived speakers, an undo record, a
     history row and an audit row exist, written in one statement on PostgreSQL.
     ``known_codes`` (the study's codes, as the coding view already holds them)
-    spares reading the codes again. ``source_locked``: the caller loaded ``source``
-    with ``select_for_update()`` inside its own transaction, which then also holds
-    this write (no savepoint; on an error the caller's transaction rolls back).
+    spares reading the codes again.
+    The selection is checked against ``source`` as the caller loaded it, and the
+    statement that writes takes the source's row lock only if the row is still as
+    it was loaded (:class:`cases.rows.LockedKey`): its text cannot have changed
+    under the offsets, and no transaction or lock is held while checking. If it
+    did change (a new version, edited metadata), it is read again and everything
+    checked again, once; inside the caller's transaction, which the refused
+    statement has spoilt, the caller is told to try again instead.
     The study's consent gate applies to the speakers: without their given
     consent the excerpt is refused (block, or anyone who withdrew) or created
     with ``excerpt.consent_warning`` saying why (warn); otherwise that is "".
@@ -219,29 +223,50 @@ def excerpt_create(
     ``turns_around``: the turns of ``around`` (a stretch containing the
     selection, given by a caller that shows it), read with the speakers.
     """
-    with transaction.atomic(savepoint=not source_locked):
-        if not source_locked:
-            _lock_source(source)
-        if not source.is_current:
-            raise ValidationError(_("This is an old version of the source; code the current version."))
-        check_offsets(source, start, end, text)
-        codes = _codes_of_study(source.study_id, code_ids, known_codes)
-        speakers = speakers_with_consent(source, start, end, around=around)
-        warning = consent_gate(source, speakers.informant_ids, speakers.problems)
-        excerpt = Excerpt(
-            study_id=source.study_id,
-            source=source,
-            start=start,
-            end=end,
-            text=text,
-            created_by=actor,
-            has_unknown_speaker=speakers.unknown,
-        )
-        insert_together(excerpt, _rows_of_new_excerpt(excerpt, actor, codes, speakers.informant_ids))
-        excerpt.consent_warning = warning
-        excerpt.applied_codes = codes
-        excerpt.speaker_codes = speakers.codes
-        excerpt.turns_around = speakers.turns
+    connection = transaction.get_connection(router.db_for_write(Excerpt))
+    try:
+        return _excerpt_create(source, actor, start, end, text, code_ids, known_codes, around)
+    except StaleRow:
+        if connection.in_atomic_block:
+            raise ValidationError(
+                _("The source changed while you were coding it. Reload the page and select the text again.")
+            ) from None
+    source.refresh_from_db()
+    return _excerpt_create(source, actor, start, end, text, code_ids, known_codes, around)
+
+
+def _excerpt_create(
+    source: Source,
+    actor: User,
+    start: int,
+    end: int,
+    text: str,
+    code_ids: Iterable[int],
+    known_codes: Mapping[int, Code] | None,
+    around: tuple[int, int] | None,
+) -> Excerpt:
+    if not source.is_current:
+        raise ValidationError(_("This is an old version of the source; code the current version."))
+    check_offsets(source, start, end, text)
+    codes = _codes_of_study(source.study_id, code_ids, known_codes)
+    speakers = speakers_with_consent(source, start, end, around=around)
+    warning = consent_gate(source, speakers.informant_ids, speakers.problems)
+    excerpt = Excerpt(
+        study_id=source.study_id,
+        # The source as it was read, locked by the INSERT if unchanged (else StaleRow, nothing written).
+        source_id=LockedKey(Source, source.pk, (("updated_at", source.updated_at), ("is_current", True))),
+        start=start,
+        end=end,
+        text=text,
+        created_by=actor,
+        has_unknown_speaker=speakers.unknown,
+    )
+    insert_together(excerpt, _rows_of_new_excerpt(excerpt, source, actor, codes, speakers.informant_ids))
+    excerpt.source = source
+    excerpt.consent_warning = warning
+    excerpt.applied_codes = codes
+    excerpt.speaker_codes = speakers.codes
+    excerpt.turns_around = speakers.turns
     return excerpt
 
 
@@ -252,7 +277,7 @@ def _excerpt_history_model() -> type[models.Model]:
 
 
 def _rows_of_new_excerpt(
-    excerpt: Excerpt, actor: User, codes: list[Code], informant_ids: list[int]
+    excerpt: Excerpt, source: Source, actor: User, codes: list[Code], informant_ids: list[int]
 ) -> Iterator[models.Model]:
     """What ``excerpt_create`` writes beside the excerpt, pointing at it by :data:`PARENT_ID`.
 
@@ -280,17 +305,17 @@ def _rows_of_new_excerpt(
     yield CodingAction(
         study_id=excerpt.study_id,
         actor=actor,
-        source_id=excerpt.source_id,
+        source_id=source.pk,
         kind=CodingAction.Kind.EXCERPT_CREATED,
         excerpt_id=PARENT_ID,
     )
     event = audit_event(
-        study=excerpt.source.study,
+        study=source.study,
         actor=actor,
         action="excerpt.created",
         target=excerpt,
-        label=f"{excerpt.source_id}:{excerpt.start}-{excerpt.end}",
-        source=excerpt.source_id,
+        label=f"{source.pk}:{excerpt.start}-{excerpt.end}",
+        source=source.pk,
         codes=[c.pk for c in codes],
     )
     event.target_id = PARENT_ID

@@ -91,38 +91,33 @@ def _load_source(study: Study, pk: int) -> Source:
 
 
 # Every applied code runs it: compiled once (cases/precompiled.py).
-_SOURCE_FOR_UPDATE = Precompiled(
-    lambda study, pk: (
-        Source.objects.select_for_update().filter(study_id=study, pk=pk).values_list(*field_names(Source))
-    ),
+_SOURCE = Precompiled(
+    lambda study, pk: Source.objects.filter(study_id=study, pk=pk).values_list(*field_names(Source)),
     "study",
     "pk",
-    write=True,
 )
 # The same on PostgreSQL with the codebook's fingerprint as a column, saving its own round trip.
 _SOURCE_STUDY_COLUMN = f'"{Source._meta.db_table}"."study_id"'
-_SOURCE_FOR_UPDATE_WITH_FINGERPRINT = Precompiled(
+_SOURCE_WITH_FINGERPRINT = Precompiled(
     lambda study, pk: (
-        Source.objects.select_for_update()
-        .filter(study_id=study, pk=pk)
+        Source.objects.filter(study_id=study, pk=pk)
         # Names from the models only (fingerprint_sql), no value: nothing from a request goes into this SQL.
         .annotate(codebook_fingerprint=RawSQL(fingerprint_sql(_SOURCE_STUDY_COLUMN), (), output_field=CharField()))  # noqa: S611
         .values_list(*field_names(Source), "codebook_fingerprint")
     ),
     "study",
     "pk",
-    write=True,
 )
 
 
-def _load_source_for_update(study: Study, pk: int) -> tuple[Source, str | None]:
-    """The source, its row locked until the transaction ends (only its row: not the study's, other coders go on).
+def _load_source_and_fingerprint(study: Study, pk: int) -> tuple[Source, str | None]:
+    """The source, and the codebook's fingerprint read in the same statement on PostgreSQL (else None).
 
-    With it, the codebook's fingerprint read in the same statement on PostgreSQL (else None).
+    No lock: ``services.excerpt_create`` writes only if the source is still as read here.
     """
-    alias = _SOURCE_FOR_UPDATE.alias(Source)
+    alias = _SOURCE.alias(Source)
     with_fingerprint = connections[alias].vendor == "postgresql"
-    query = _SOURCE_FOR_UPDATE_WITH_FINGERPRINT if with_fingerprint else _SOURCE_FOR_UPDATE
+    query = _SOURCE_WITH_FINGERPRINT if with_fingerprint else _SOURCE
     rows = query.rows(model=Source, study=study.pk, pk=pk)
     if not rows:
         raise Http404("No such object in this study.")
@@ -308,23 +303,22 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
                 )
             book = parts.codebook(study)  # with the new code
         else:
-            # The hot path: one transaction, no savepoint; the source read and locked at once, the codes
-            # checked against the codebook already read, the turns of the lines shown read with the speakers.
-            with transaction.atomic():
-                source, fingerprint = _load_source_for_update(study, data["source"])
-                book = parts.codebook(study, fingerprint)
-                around = parts.line_window(source.text, data["start"], data["end"])
-                excerpt = services.excerpt_create(
-                    source=source,
-                    actor=request.user,
-                    start=data["start"],
-                    end=data["end"],
-                    text=data["text"],
-                    code_ids=code_ids,
-                    known_codes=book.by_id,
-                    source_locked=True,
-                    around=around,
-                )
+            # The hot path, without a transaction: the source read with the codebook's fingerprint, the codes
+            # checked against the codebook, the turns of the lines shown read with the speakers, then one
+            # statement that writes everything if the source is still as read (it locks the source's row).
+            source, fingerprint = _load_source_and_fingerprint(study, data["source"])
+            book = parts.codebook(study, fingerprint)
+            around = parts.line_window(source.text, data["start"], data["end"])
+            excerpt = services.excerpt_create(
+                source=source,
+                actor=request.user,
+                start=data["start"],
+                end=data["end"],
+                text=data["text"],
+                code_ids=code_ids,
+                known_codes=book.by_id,
+                around=around,
+            )
             turns = (around, excerpt.turns_around)
     except ValidationError as error:
         return _refused(request, study, source, error.messages)

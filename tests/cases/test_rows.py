@@ -6,7 +6,7 @@ import pytest
 from django.db import DataError, connection, transaction
 
 from cases.models import AuditEvent
-from cases.rows import PARENT_ID, ROWS_IN_VALUES, KeyOf, ParentIdText, insert_together
+from cases.rows import PARENT_ID, ROWS_IN_VALUES, KeyOf, LockedKey, ParentIdText, StaleRow, insert_together
 from interviews.models import Source, SpeakerLabel, SpeakerTurn
 from tests.factories import StudyFactory, UserFactory
 
@@ -87,3 +87,55 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut(vendor):
     labels.append(SpeakerLabel(source_id=PARENT_ID, label="x" * 61))  # from arrays, cast to varchar, not varchar(60)
     with pytest.raises(DataError), transaction.atomic():
         insert_together(_source(), labels)
+
+
+def _excerpt_on(source: Source, unchanged: tuple) -> tuple:
+    from interviews.models import Code, Coding, Excerpt
+
+    code = Code.objects.create(study=source.study, name="Tillit", created_by=source.created_by)
+    excerpt = Excerpt(
+        study_id=source.study_id,
+        source_id=LockedKey(Source, source.pk, unchanged),
+        start=0,
+        end=3,
+        text=source.text[:3],
+        created_by=source.created_by,
+    )
+    return excerpt, [Coding(excerpt_id=PARENT_ID, code=code, created_by=source.created_by)]
+
+
+def test_a_locked_key_is_the_row_s_key_while_the_row_is_as_it_was_read(vendor):
+    source = _source()
+    source.save()
+    excerpt, codings = _excerpt_on(source, (("updated_at", source.updated_at), ("is_current", True)))
+    with transaction.atomic():
+        insert_together(excerpt, codings)
+    excerpt.refresh_from_db()
+    assert excerpt.source_id == source.pk and excerpt.codings.count() == 1
+
+
+def test_a_locked_key_of_a_changed_row_writes_nothing_and_says_so(vendor):
+    from interviews.models import Coding, Excerpt
+
+    source = _source()
+    source.save()
+    read = source.updated_at
+    Source.objects.filter(pk=source.pk).update(title="Endret")  # auto_now is not touched by update()
+    Source.objects.filter(pk=source.pk).update(is_current=False)
+    excerpt, codings = _excerpt_on(source, (("updated_at", read), ("is_current", True)))
+    with pytest.raises(StaleRow), transaction.atomic():
+        insert_together(excerpt, codings)
+    assert not Excerpt.objects.exists() and not Coding.objects.exists()
+
+
+def test_a_null_refused_elsewhere_is_not_taken_for_a_changed_row():
+    """Only a NOT NULL column holding a LockedKey means that its row changed; other errors are the caller's."""
+    from django.db import IntegrityError
+
+    source = _source()
+    source.save()
+    excerpt, codings = _excerpt_on(source, (("is_current", True),))
+    excerpt.text = None
+    with pytest.raises(IntegrityError) as raised, transaction.atomic():
+        insert_together(excerpt, codings)
+    assert not isinstance(raised.value, StaleRow)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 
 from cases.models import AuditEvent
-from interviews.models import Code, Coding, CodingAction, Excerpt
+from interviews.models import Code, Coding, CodingAction, Excerpt, Source
 from interviews.selectors_codebook import codebook_fingerprint
 from interviews.services.codebook import code_update
 from interviews.services.excerpts import excerpt_create
@@ -179,11 +179,10 @@ def test_an_excerpt_saved_by_another_coder_while_the_page_is_read_is_left_for_th
     assert researcher_client.get(url).content.decode().count('class="list-group-item margin-item') == 2
 
 
-# Applying a code: session, user, membership; BEGIN, the source read and locked with the codebook's fingerprint,
-# the turns of the selected lines with their speakers' consent, one INSERT for the excerpt with its history row,
-# codings, speakers, undo record and audit row, COMMIT; the window's excerpts. (BEGIN and COMMIT are SAVEPOINT and
-# RELEASE here.)
-APPLY_QUERIES = 9
+# Applying a code: session, user, membership; the source with the codebook's fingerprint, the turns of the selected
+# lines with their speakers' consent, one INSERT that locks the source if unchanged and writes the excerpt with its
+# history row, codings, speakers, undo record and audit row; the window's excerpts. No transaction around them.
+APPLY_QUERIES = 7
 
 
 @pytest.mark.parametrize("existing, more_codes", [(3, 0), (60, 40)])
@@ -212,9 +211,8 @@ def test_applying_a_code_has_a_pinned_query_count(
     assert "K2" in response.content.decode()
 
 
-def test_applying_a_code_locks_the_source_row_only(researcher_client, study, source, codes):
-    """Two coders on one source wait for each other on its row, not on the study's (other sources go on)."""
-    from django.db import connection
+def test_applying_a_code_locks_the_source_row_only_while_it_writes(researcher_client, study, source, codes):
+    """Two coders on one source wait for each other on its row, not on the study's, and only for one statement."""
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
@@ -222,8 +220,76 @@ def test_applying_a_code_locks_the_source_row_only(researcher_client, study, sou
             create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
         )
     assert response.status_code == 200
-    (locking,) = [query["sql"] for query in captured.captured_queries if "FOR UPDATE" in query["sql"]]
-    assert locking.startswith('SELECT "interviews_source"."id"') and '"cases_study"' not in locking.split(" WHERE ")[0]
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert not [query for query in sql if "FOR UPDATE" in query]  # nothing locked while reading and checking
+    (writing,) = [query for query in sql if "FOR NO KEY UPDATE" in query]
+    lock = writing.split("locked_0 AS (", 1)[1].split(" FOR NO KEY UPDATE", 1)[0]
+    assert lock.startswith(f'SELECT "id" FROM "interviews_source" WHERE "id" = {source.pk} AND "updated_at" = ')
+    assert lock.endswith('AND "is_current" = true') and "cases_study" not in lock
+
+
+def _before_the_write(change):
+    """An execute wrapper that runs ``change`` (another user's committed write) just before the excerpt's INSERT."""
+    done = []
+
+    def wrapper(execute, sql, params, many, context):
+        if not done and sql.startswith("WITH") and '"interviews_excerpt"' in sql:
+            done.append(None)  # before the change: it runs through this wrapper too
+            change()
+        return execute(sql, params, many, context)
+
+    return wrapper, done
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_source_edited_between_reading_and_writing_is_read_again_and_the_excerpt_written(
+    researcher_client, study, source, codes
+):
+    from django.utils import timezone
+
+    wrapper, done = _before_the_write(
+        lambda: Source.objects.filter(pk=source.pk).update(title="Nytt navn", updated_at=timezone.now())
+    )
+    with connection.execute_wrapper(wrapper):
+        response = researcher_client.post(
+            create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+        )
+    assert done and response.status_code == 200
+    excerpt = Excerpt.objects.get(text=SENTENCE)
+    assert excerpt.history.count() == 1 and list(excerpt.codes.all()) == [codes["kjennskap"]]
+    assert AuditEvent.objects.filter(action="excerpt.created").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_source_replaced_between_reading_and_writing_gets_nothing_written(researcher_client, study, source, codes):
+    from django.utils import timezone
+
+    wrapper, done = _before_the_write(
+        lambda: Source.objects.filter(pk=source.pk).update(is_current=False, updated_at=timezone.now())
+    )
+    with connection.execute_wrapper(wrapper):
+        response = researcher_client.post(
+            create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+        )
+    assert done and response.status_code == 400
+    assert "old version" in response.json()["errors"][0]
+    assert not Excerpt.objects.exists() and not Coding.objects.exists() and not CodingAction.objects.exists()
+    assert not Excerpt.history.exists() and not AuditEvent.objects.filter(action="excerpt.created").exists()
+
+
+def test_inside_a_transaction_a_changed_source_refuses_with_a_reason(study, source, codes, researcher):
+    """The refused statement spoils the caller's transaction: no second try inside it, a message instead."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    start = source.text.index(SENTENCE)
+    Source.objects.filter(pk=source.pk).update(updated_at=timezone.now())  # since `source` was loaded
+    with pytest.raises(ValidationError, match="changed while you were coding"), transaction.atomic():
+        excerpt_create(
+            source=source, actor=researcher, start=start, end=start + len(SENTENCE), text=SENTENCE,
+            code_ids=[codes["kjennskap"].pk],
+        )  # fmt: skip
+    assert not Excerpt.objects.exists()
 
 
 # --- creating excerpts ------------------------------------------------------------------------------------
@@ -706,7 +772,7 @@ def test_the_cached_picker_shows_a_renamed_code(researcher_client, researcher, s
 
 def test_applying_a_code_reads_the_codebook_as_it_is_now(researcher_client, study, source, codes):
     """The fingerprint comes with the locked source; a rename since the last page is in the answer."""
-    from interviews.views.coding import _load_source_for_update
+    from interviews.views.coding import _load_source_and_fingerprint
 
     researcher_client.get(reverse("coding_view", args=[study.pk, source.pk]))  # caches the codebook
     Code.objects.filter(pk=codes["kjennskap"].pk).update(name="Kjennskap omdøpt")
@@ -715,8 +781,7 @@ def test_applying_a_code_reads_the_codebook_as_it_is_now(researcher_client, stud
     )
     assert response.status_code == 200
     assert "Kjennskap omdøpt" in response.content.decode()
-    with transaction.atomic():
-        loaded, fingerprint = _load_source_for_update(study, source.pk)
+    loaded, fingerprint = _load_source_and_fingerprint(study, source.pk)
     assert loaded.text == source.text
     assert fingerprint in (None, codebook_fingerprint(study))  # None where the database has no md5() in SQL
 
