@@ -9,6 +9,8 @@ forged input gets 400 and writes nothing.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
@@ -288,27 +290,15 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
     code_ids = list(data["code"])
     source, turns = None, None
     try:
-        if data["in_vivo"]:
-            book = parts.codebook(study)
-            source = _load_source(study, data["source"])
-            with transaction.atomic():
+        # The source read with the codebook's fingerprint, the codes checked against the codebook, the turns of
+        # the lines shown read with their speakers, then one statement that writes everything if the source is
+        # still as read (it locks the source's row): no transaction around them, unless a new code is made too.
+        source, fingerprint = _load_source_and_fingerprint(study, data["source"])
+        book = parts.codebook(study, fingerprint)
+        around = parts.line_window(source.text, data["start"], data["end"])
+        with transaction.atomic() if data["in_vivo"] else nullcontext():
+            if data["in_vivo"]:
                 code_ids.append(_in_vivo_code(request, study, source, data).pk)
-                excerpt = services.excerpt_create(
-                    source=source,
-                    actor=request.user,
-                    start=data["start"],
-                    end=data["end"],
-                    text=data["text"],
-                    code_ids=code_ids,
-                )
-            book = parts.codebook(study)  # with the new code
-        else:
-            # The hot path, without a transaction: the source read with the codebook's fingerprint, the codes
-            # checked against the codebook, the turns of the lines shown read with the speakers, then one
-            # statement that writes everything if the source is still as read (it locks the source's row).
-            source, fingerprint = _load_source_and_fingerprint(study, data["source"])
-            book = parts.codebook(study, fingerprint)
-            around = parts.line_window(source.text, data["start"], data["end"])
             excerpt = services.excerpt_create(
                 source=source,
                 actor=request.user,
@@ -316,10 +306,12 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
                 end=data["end"],
                 text=data["text"],
                 code_ids=code_ids,
-                known_codes=book.by_id,
+                known_codes=None if data["in_vivo"] else book.by_id,  # the new code is not in it
                 around=around,
             )
-            turns = (around, excerpt.turns_around)
+        if data["in_vivo"]:
+            book = parts.codebook(study)  # with the new code
+        turns = (around, excerpt.turns_around)
     except ValidationError as error:
         return _refused(request, study, source, error.messages)
     return _changed(
