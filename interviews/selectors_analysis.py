@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -478,6 +478,12 @@ _FOOTER_SQL = """UNION ALL
         AND EXISTS (SELECT 1 FROM interviews_coding c WHERE c.excerpt_id = e.id)"""  # 0: ALL_CODES
 
 
+# The aggregate sorts and hashes a few hundred thousand (row, excerpt, speaker) rows at 100× a typical study.
+# With PostgreSQL's default work_mem (4 MB) they spill to temporary files: the page's aggregate took 288 ms
+# (median of 6, alternating), 216 with 16 MB, 225 with 32 MB. Raised for this statement's transaction only.
+MATRIX_WORK_MEM = "32MB"
+
+
 def matrix_counts(
     study: Study,
     codes: list[int],
@@ -507,7 +513,9 @@ def matrix_counts(
     params.append(attribute.pk if attribute else None)
     cells: dict[tuple[int, str], MatrixCell] = {}
     totals: dict[int, MatrixCell] = {}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [MATRIX_WORK_MEM])  # until COMMIT
         cursor.execute(
             _MATRIX_SQL.replace("{column}", column_sql).replace("{only}", only_sql).replace("{footer}", footer_sql),
             params,

@@ -25,6 +25,8 @@ from interviews.services.codebook import code_create
 from tests.factories import InformantFactory
 from tests.interviews.analysis_data import build, make_excerpt, make_source
 
+# The aggregate raises its work_mem first, in a transaction of its own: set_config, and here SAVEPOINT and RELEASE.
+AGGREGATE_EXTRA = 3
 pytestmark = pytest.mark.django_db
 
 
@@ -228,9 +230,10 @@ def test_matrix_uses_three_queries_at_two_sizes(world, researcher):
             code_matrix(world.study, by="group", **options)
         return len(captured)
 
-    # codes, columns, one aggregate (cells, row totals and footer in GROUPING SETS)
+    # codes, columns, one aggregate (cells, row totals and footer in GROUPING SETS) after raising its work_mem,
+    # the two in a transaction of their own (SAVEPOINT and RELEASE here, inside the test's transaction)
     small = [queries(), queries(rollup=True), queries(rollup=True, open_id=world.medvirkning.pk)]
-    assert small == [3, 3, 3]
+    assert small == [3 + AGGREGATE_EXTRA] * 3
     source = make_source(world.study, researcher, "Stor", [f"Setning {n} her." for n in range(30)])
     for n in range(30):
         parent = code_create(study=world.study, actor=researcher, name=f"Ekstra {n}", parent=world.ledelse)
@@ -378,7 +381,7 @@ def test_matrix_page_queries_are_flat(researcher_client, world, researcher, djan
     # 3 that every study page makes (session, user, study access), attribute definitions, codes, groups, the aggregate
     with django_assert_num_queries(small):
         assert researcher_client.get(url).status_code == 200
-    assert small == 7
+    assert small == 7 + AGGREGATE_EXTRA
 
 
 def test_matrix_export_streams_with_flat_queries(researcher_client, world, researcher, django_assert_num_queries):
@@ -390,12 +393,31 @@ def test_matrix_export_streams_with_flat_queries(researcher_client, world, resea
         return read_csv(response)
 
     # 3 that every study page makes, attribute definitions, codes, groups, the aggregate: all before the first byte
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(7 + AGGREGATE_EXTRA):
         small = export()
     source = make_source(world.study, researcher, "Stor", [f"Setning {n} her." for n in range(30)])
     for n in range(30):
         code = code_create(study=world.study, actor=researcher, name=f"Ekstra {n}", parent=world.ledelse)
         make_excerpt(source, researcher, f"Setning {n} her.", [code], [world.ag1])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(7 + AGGREGATE_EXTRA):
         large = export()
     assert len(large) == len(small) + 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_aggregate_runs_with_more_work_mem_and_leaves_the_connection_as_it_was(world):
+    from interviews.selectors_analysis import MATRIX_WORK_MEM
+
+    def work_mem() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW work_mem")
+            return cursor.fetchone()[0]
+
+    before = work_mem()
+    with CaptureQueriesContext(connection) as captured:
+        matrix = code_matrix(world.study, by="group")
+    assert matrix.grand_total.excerpts > 0
+    sql = [query["sql"] for query in captured.captured_queries]
+    (raised,) = [index for index, query in enumerate(sql) if "set_config('work_mem'" in query]
+    assert MATRIX_WORK_MEM in sql[raised] and sql[raised + 1].lstrip().startswith("WITH rows_map")
+    assert work_mem() == before != MATRIX_WORK_MEM  # only for the aggregate's own transaction
