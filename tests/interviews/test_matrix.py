@@ -421,3 +421,24 @@ def test_the_aggregate_runs_with_more_work_mem_and_leaves_the_connection_as_it_w
     (raised,) = [index for index, query in enumerate(sql) if "set_config('work_mem'" in query]
     assert MATRIX_WORK_MEM in sql[raised] and sql[raised + 1].lstrip().startswith("WITH rows_map")
     assert work_mem() == before != MATRIX_WORK_MEM  # only for the aggregate's own transaction
+
+
+def test_matrix_cells_link_counted_cells_and_escape_what_they_put_in_a_url():
+    from interviews.selectors_analysis import MatrixCell, MatrixRow
+    from interviews.templatetags.matrix_cells import matrix_cells
+
+    code = type("Code", (), {"pk": 7})()
+    row = MatrixRow(
+        code=code,
+        cells=[MatrixCell(3, 2, 'attribute=1&attribute_value="><b>'), MatrixCell(0, 0, "group=2"), MatrixCell(1, 1)],
+        total=MatrixCell(4, 3),
+    )
+    html = str(matrix_cells(row, "/studies/1/retrieval/", True))
+    assert html == (
+        '<td class="text-end text-nowrap"><a href="/studies/1/retrieval/?code=7&amp;descendants=1&amp;'
+        'attribute=1&amp;attribute_value=&quot;&gt;&lt;b&gt;">3 / 2</a></td>'
+        '<td class="text-end text-nowrap text-body-tertiary">0 / 0</td>'
+        '<td class="text-end text-nowrap">1 / 1</td>'
+        '\n    <td class="text-end text-nowrap fw-semibold">4 / 3</td>'
+    )
+    assert "descendants" not in str(matrix_cells(row, "/r/", False))
