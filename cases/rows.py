@@ -131,10 +131,9 @@ class _Together:
         self.returning: dict[type[models.Model], dict[str, None]] = {}  # the columns later CTEs read, in order
         self.ctes: list[tuple[str, str, type[models.Model] | None]] = []
         self.locks: dict[LockedKey, tuple[str, str, list]] = {}  # each row locked: its CTE, SQL and parameters
-        self.locked_columns: set[tuple[str, str]] = set()  # (table, column) where a LockedKey stands
+        self.groups: list[list[models.Model]] = [[first]]  # what is written, to tell a refused LockedKey
         sql, self.params = _insert_sql([first], connection, self._stand_in)
         self.ctes.append(("parent", f"{sql} RETURNING {self.pk_column}", None))
-        self._note_locked_columns([first])
 
     def add(self, model: type[models.Model], group: list[models.Model]) -> None:
         found = self._insert_from_arrays(group) if len(group) > ROWS_IN_VALUES else None
@@ -142,12 +141,7 @@ class _Together:
         self.names[model] = name = f"rows_{len(self.names)}"
         self.ctes.append((name, sql, model))
         self.params.extend(params)
-        self._note_locked_columns(group)
-
-    def _note_locked_columns(self, group: list[models.Model]) -> None:
-        for row, field in _stand_in_fields(group):
-            if isinstance(getattr(row, field.attname), LockedKey):
-                self.locked_columns.add((row._meta.db_table, field.column))
+        self.groups.append(group)
 
     def sql(self) -> tuple[str, list]:
         ctes, params = [], []
@@ -163,9 +157,13 @@ class _Together:
     def stale(self, error: IntegrityError) -> bool:
         """Whether ``error`` is a NOT NULL column refusing a :class:`LockedKey` (its row changed or went)."""
         diag = getattr(error.__cause__, "diag", None)
-        return (
-            getattr(diag, "sqlstate", None) == "23502"
-            and (getattr(diag, "table_name", None), getattr(diag, "column_name", None)) in self.locked_columns
+        if not self.locks or getattr(diag, "sqlstate", None) != "23502":
+            return False
+        refused = (getattr(diag, "table_name", None), getattr(diag, "column_name", None))
+        return any(
+            (row._meta.db_table, field.column) == refused and isinstance(getattr(row, field.attname), LockedKey)
+            for group in self.groups
+            for row, field in _stand_in_fields(group)
         )
 
     def _lock(self, value: LockedKey) -> str:
@@ -268,37 +266,27 @@ class _Together:
 def _insert_one_model_at_a_time(first: models.Model, rows: Iterable[models.Model], using: str) -> None:
     """:func:`insert_together` elsewhere than on PostgreSQL: ``first``, then a ``bulk_create`` per model."""
 
-    def locked(value: LockedKey) -> Any:
-        rows = value.model._base_manager.using(using).select_for_update(no_key=True)
-        found = rows.filter(pk=value.pk, **dict(value.unchanged)).values_list("pk", flat=True).first()
-        if found is None:
-            raise StaleRow(f"{value.model.__name__} {value.pk} changed or was deleted since it was read")
-        return found
-
-    for _row, field in _stand_in_fields([first]):
-        if isinstance(value := getattr(first, field.attname), LockedKey):
-            setattr(first, field.attname, locked(value))
-    type(first)._base_manager.using(using).bulk_create([first])
     written: dict[type[models.Model], list[models.Model]] = {}
 
-    def key_of(value: KeyOf) -> Any:
+    def resolved(value: Any) -> Any:
+        if value is PARENT_ID:
+            return first.pk
+        if isinstance(value, ParentIdText):
+            return f"{value.prefix}{first.pk}"
+        if isinstance(value, LockedKey):
+            rows = value.model._base_manager.using(using).select_for_update(no_key=True)
+            found = rows.filter(pk=value.pk, **dict(value.unchanged)).values_list("pk", flat=True).first()
+            if found is None:
+                raise StaleRow(f"{value.model.__name__} {value.pk} changed or was deleted since it was read")
+            return found
         found = [row.pk for row in written.get(value.model, ()) if getattr(row, value.field) == value.value]
         if len(found) != 1:
             raise ValueError(f"{value!r}: {len(found)} rows of {value.model.__name__} written before match")
         return found[0]
 
-    for model, group in _by_model(list(rows)).items():
+    for model, group in [(type(first), [first]), *_by_model(list(rows)).items()]:
         for row, field in _stand_in_fields(group):
-            value = getattr(row, field.attname)
-            if value is PARENT_ID:
-                value = first.pk
-            elif isinstance(value, ParentIdText):
-                value = f"{value.prefix}{first.pk}"
-            elif isinstance(value, LockedKey):
-                value = locked(value)
-            else:
-                value = key_of(value)
-            setattr(row, field.attname, value)
+            setattr(row, field.attname, resolved(getattr(row, field.attname)))
         model._base_manager.using(using).bulk_create(group)
         written[model] = group
 

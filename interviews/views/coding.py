@@ -294,7 +294,8 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
         # the lines shown read with their speakers, then one statement that writes everything if the source is
         # still as read (it locks the source's row): no transaction around them, unless a new code is made too.
         source, fingerprint = _load_source_and_fingerprint(study, data["source"])
-        book = parts.codebook(study, fingerprint)
+        # A new code changes the codebook: then it is read once that code is made, not before.
+        book = None if data["in_vivo"] else parts.codebook(study, fingerprint)
         around = parts.line_window(source.text, data["start"], data["end"])
         with transaction.atomic() if data["in_vivo"] else nullcontext():
             if data["in_vivo"]:
@@ -306,10 +307,10 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
                 end=data["end"],
                 text=data["text"],
                 code_ids=code_ids,
-                known_codes=None if data["in_vivo"] else book.by_id,  # the new code is not in it
+                known_codes=None if book is None else book.by_id,
                 around=around,
             )
-        if data["in_vivo"]:
+        if book is None:
             book = parts.codebook(study)  # with the new code
         turns = (around, excerpt.turns_around)
     except ValidationError as error:
