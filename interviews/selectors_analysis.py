@@ -409,12 +409,12 @@ def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None
     """
     if by == "informant":
         informants = Informant.objects.filter(study=study).order_by("code").values_list("pk", "code")
-        return [MatrixColumn(pk, code, f"informant={pk}") for pk, code in informants], "es.informant_id::text"
+        return [MatrixColumn(pk, code, f"informant={pk}") for pk, code in informants], "CAST(es.informant_id AS text)"
     if by == "site":
         columns = [
             MatrixColumn(site.pk, site.pseudonym, f"site={site.pk}") for site in Site.objects.filter(study=study)
         ]
-        return [*columns, MatrixColumn(NONE, _("No site"))], "i.site_id::text"
+        return [*columns, MatrixColumn(NONE, _("No site"))], "CAST(i.site_id AS text)"
     if by == "attribute" and attribute is not None:
         value_field = _attribute_key(attribute)
         values = AttributeValue.objects.filter(definition=attribute, informant__study=study)
@@ -432,11 +432,11 @@ def _matrix_columns(study: Study, by: str, attribute: AttributeDefinition | None
             )
             for value in ordered
         ]
-        expression = "NULLIF(av.value_text, '')" if value_field == "value_text" else f"av.{value_field}::text"
+        expression = "NULLIF(av.value_text, '')" if value_field == "value_text" else f"CAST(av.{value_field} AS text)"
         return [*columns, MatrixColumn(NONE, _("No value"))], expression
     groups = InformantGroup.objects.filter(study=study)
     columns = [MatrixColumn(group.pk, group.label, f"group={group.pk}") for group in groups]
-    return [*columns, MatrixColumn(NONE, _("No group"))], "i.group_id::text"
+    return [*columns, MatrixColumn(NONE, _("No group"))], "CAST(i.group_id AS text)"
 
 
 # One aggregate for a page: ``rows_map`` says which codes count towards which row (a code counts towards
@@ -511,11 +511,12 @@ def matrix_counts(
         footer_sql = _FOOTER_SQL.replace("{only}", only_sql)
         params += [study.pk, *only_params]
     params.append(attribute.pk if attribute else None)
+    if connection.vendor != "postgresql":
+        return _matrix_counts_in_python(study, codes, rows, column_sql, attribute, set(left_out), footer)
     cells: dict[tuple[int, str], MatrixCell] = {}
     totals: dict[int, MatrixCell] = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [MATRIX_WORK_MEM])  # until COMMIT
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [MATRIX_WORK_MEM])  # until COMMIT
         cursor.execute(
             _MATRIX_SQL.replace("{column}", column_sql).replace("{only}", only_sql).replace("{footer}", footer_sql),
             params,
@@ -525,6 +526,54 @@ def matrix_counts(
                 totals[row] = MatrixCell(excerpts, informants)
             else:
                 cells[(row, column)] = MatrixCell(excerpts, informants)
+    return cells, totals
+
+
+# Elsewhere than on PostgreSQL (the SQLite of a laptop trial): every coding of the study's current sources with
+# each of its speakers and the speaker's column, counted in Python as _MATRIX_SQL counts them.
+_CODINGS_WITH_SPEAKERS_SQL = """
+SELECT c.code_id, e.id, es.informant_id,
+    CASE WHEN es.informant_id IS NULL THEN 'unknown' ELSE COALESCE({column}, 'none') END
+FROM interviews_coding c
+JOIN interviews_excerpt e ON e.id = c.excerpt_id
+JOIN interviews_source s ON s.id = e.source_id
+LEFT JOIN interviews_excerpt_speakers es ON es.excerpt_id = e.id
+LEFT JOIN cases_informant i ON i.id = es.informant_id
+LEFT JOIN cases_attributevalue av ON av.informant_id = es.informant_id AND av.definition_id = %s
+WHERE e.study_id = %s AND s.is_current = %s
+"""
+
+
+def _matrix_counts_in_python(
+    study: Study,
+    codes: list[int],
+    rows: list[int],
+    column_sql: str,
+    attribute: AttributeDefinition | None,
+    excluded: set[int],
+    footer: bool,
+) -> tuple[dict[tuple[int, str], MatrixCell], dict[int, MatrixCell]]:
+    """:func:`matrix_counts` without PostgreSQL's arrays and GROUPING SETS: one plain query, the same counts."""
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for code, row in zip(codes, rows, strict=True):
+        rows_of[code].append(row)
+    cell_sets: dict[tuple[int, str], tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    total_sets: dict[int, tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CODINGS_WITH_SPEAKERS_SQL.replace("{column}", column_sql),
+            [attribute.pk if attribute else None, study.pk, True],
+        )
+        for code, excerpt, informant, column in cursor:
+            if excerpt in excluded:
+                continue
+            for row in [*rows_of.get(code, ()), *([ALL_CODES] if footer else [])]:
+                for excerpts, informants in (cell_sets[(row, column)], total_sets[row]):
+                    excerpts.add(excerpt)
+                    if informant is not None:
+                        informants.add(informant)
+    cells = {key: MatrixCell(len(excerpts), len(informants)) for key, (excerpts, informants) in cell_sets.items()}
+    totals = {row: MatrixCell(len(excerpts), len(informants)) for row, (excerpts, informants) in total_sets.items()}
     return cells, totals
 
 

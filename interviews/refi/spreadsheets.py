@@ -168,7 +168,7 @@ def code_group_table(study: Study) -> Table:
     fields = ("id", "parent_id", "name", "colour", "status", "position")
     nodes = build_tree(selectors.CodeRow(*row) for row in Code.objects.filter(study=study).values_list(*fields)).nodes
     codes = [node.code.pk for node in nodes]
-    cells, totals = selectors.matrix_counts(study, codes, codes, "i.group_id::text", excluded=left_out.excerpt_ids)
+    cells, totals = selectors.matrix_counts(study, codes, codes, "CAST(i.group_id AS text)", excluded=left_out.excerpt_ids)
     columns = [str(group.pk) for group in groups] + [selectors.NONE]
     header = [_("Code")]
     for label in [*(group.label for group in groups), _("No group"), _("Total")]:
