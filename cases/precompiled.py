@@ -72,21 +72,31 @@ class Precompiled:
     def rows(self, *, model: type[models.Model], **values: Any) -> list[tuple]:
         """Run the query for ``values`` (one per name) on ``model``'s database; the rows as tuples."""
         connection = connections[self.alias(model)]
+        sql, params = self.statement(connection, **values)
+        with connection.cursor() as cursor, prepared(connection):
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return self.converted(connection, rows)
+
+    def statement(self, connection: BaseDatabaseWrapper, **values: Any) -> tuple[str, list]:
+        """The SQL and parameters for ``values``, to run as they are or inside a larger statement."""
         compiled = self.compiled(connection)
         params = list(compiled.params)
         for index, (name, kind) in compiled.positions.items():
             params[index] = kind(values[name])
-        with connection.cursor() as cursor, prepared(connection):
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        if not compiled.converters:
+        return compiled.sql, params
+
+    def converted(self, connection: BaseDatabaseWrapper, rows: list[tuple]) -> list[tuple]:
+        """``rows`` of this query as fetched from the driver, with the values converted as the ORM converts them."""
+        converters = self.compiled(connection).converters
+        if not converters:
             return rows
         converted = []
         for row in rows:
             row = list(row)
-            for index, (converters, expression) in compiled.converters.items():
+            for index, (converters_, expression) in converters.items():
                 value = row[index]
-                for converter in converters:
+                for converter in converters_:
                     value = converter(value, expression, connection)
                 row[index] = value
             converted.append(tuple(row))

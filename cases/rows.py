@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, connections, models, router, transaction
 
-from .precompiled import prepared
+from .precompiled import Precompiled, prepared
 
 
 class _ParentId:
@@ -71,7 +71,12 @@ ROWS_IN_VALUES = 10
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
 
 
-def insert_together(first: models.Model, rows: Iterable[models.Model] = ()) -> None:
+def insert_together(
+    first: models.Model,
+    rows: Iterable[models.Model] = (),
+    *,
+    read: tuple[Precompiled, dict[str, Any]] | None = None,
+) -> list[tuple]:
     """Insert ``first`` and ``rows``, whose fields may hold stand-ins for keys not known until then.
 
     :data:`PARENT_ID` becomes ``first``'s new key, :class:`ParentIdText` a text ending in it,
@@ -93,27 +98,39 @@ def insert_together(first: models.Model, rows: Iterable[models.Model] = ()) -> N
     a code, on the hot path, writes few shapes. A model's rows are written as ``VALUES``, or, when there
     are more than :data:`ROWS_IN_VALUES` of them, from one array per column, so that the statement does not
     grow with their number (the turns of a transcript: one shape, not one per number of turns).
+
+    ``read``, a precompiled query and its values, is run by the same statement and its rows returned
+    (else ``[]``): a read the caller needs next, without a round trip of its own. It sees the database
+    as it was just before the rows were written, not the rows themselves (on PostgreSQL the
+    statement's snapshot; elsewhere it runs first, in the same transaction).
     """
     using = router.db_for_write(type(first))
     connection = connections[using]
     if connection.vendor != "postgresql":
         with transaction.atomic(using=using, savepoint=False):
+            found = read[0].rows(model=type(first), **read[1]) if read else []
             _insert_one_model_at_a_time(first, rows, using)
-        return
+        return found
     statement = _Together(connection, first)
     for model, group in _by_model(list(rows)).items():
         statement.add(model, group)
-    sql, params = statement.sql()
+    sql, params = statement.sql(None if read is None else read[0].statement(connection, **read[1]))
     try:
         with connection.cursor() as cursor, prepared(connection):
             cursor.execute(sql, params)
-            (first.pk,) = cursor.fetchone()
+            fetched = cursor.fetchall()
     except IntegrityError as error:
         if statement.stale(error):
             raise StaleRow(*error.args) from error
         raise
+    first.pk = fetched[0][0]
     first._state.adding = False
     first._state.db = using
+    if read is None:
+        return []
+    # Each row: the new key, whether the read found a row (a LEFT JOIN gives one row even when it found none),
+    # then the read's columns.
+    return read[0].converted(connection, [row[2:] for row in fetched if row[1]])
 
 
 class _Together:
@@ -143,7 +160,8 @@ class _Together:
         self.params.extend(params)
         self.groups.append(group)
 
-    def sql(self) -> tuple[str, list]:
+    def sql(self, read: tuple[str, list] | None = None) -> tuple[str, list]:
+        """The statement, returning the new key; with ``read`` (SQL and parameters), a row of its rows each."""
         ctes, params = [], []
         for name, sql, lock_params in self.locks.values():
             ctes.append(f"{name} AS ({sql})")
@@ -152,7 +170,15 @@ class _Together:
             if model in self.returning:
                 sql = f"{sql} RETURNING {', '.join(self.returning[model])}"
             ctes.append(f"{name} AS ({sql})")
-        return f"WITH {', '.join(ctes)} SELECT {self.pk_column} FROM parent", params + self.params  # noqa: S608
+        params += self.params
+        if read is None:
+            return f"WITH {', '.join(ctes)} SELECT {self.pk_column} FROM parent", params  # noqa: S608
+        read_sql, read_params = read
+        return (
+            f"WITH {', '.join(ctes)} SELECT parent.{self.pk_column}, found.* FROM parent "  # noqa: S608
+            f"LEFT JOIN (SELECT true, read_rows.* FROM ({read_sql}) AS read_rows) AS found ON true",
+            params + list(read_params),
+        )
 
     def stale(self, error: IntegrityError) -> bool:
         """Whether ``error`` is a NOT NULL column refusing a :class:`LockedKey` (its row changed or went)."""

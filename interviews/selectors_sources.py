@@ -6,9 +6,22 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from cases.models import Study
+from cases.precompiled import Precompiled
 
 from .models import Excerpt, Session, Source, SpeakerLabel
 
+# The excerpts overlapping a stretch of a source, one row per coding (id, start, end, code id; a LEFT JOIN keeps an
+# excerpt without codes, with None): the coding view re-renders the lines around every code applied.
+EXCERPTS_IN_WINDOW = Precompiled(
+    lambda source, low, high: (
+        Excerpt.objects.filter(source_id=source, start__lt=high, end__gt=low)
+        .order_by()
+        .values_list("id", "start", "end", "codings__code_id")
+    ),
+    "source",
+    "low",
+    "high",
+)
 UNMAPPED = Q(role=SpeakerLabel.Role.UNIDENTIFIED) | Q(role=SpeakerLabel.Role.INFORMANT, informant__isnull=True)
 
 

@@ -24,6 +24,7 @@ from cases.precompiled import Precompiled
 from cases.rows import PARENT_ID, LockedKey, StaleRow, insert_together
 from cases.services.audit import audit_event, audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
+from interviews.selectors_sources import EXCERPTS_IN_WINDOW
 
 
 def check_offsets(source: Source, start: int, end: int, text: str) -> None:
@@ -221,7 +222,10 @@ def excerpt_create(
     The new excerpt carries ``applied_codes`` and ``speaker_codes`` (informant
     id → code) so the caller can show it without reading it back, and
     ``turns_around``: the turns of ``around`` (a stretch containing the
-    selection, given by a caller that shows it), read with the speakers.
+    selection, given by a caller that shows it), read with the speakers, and
+    ``codings_around``: the excerpts overlapping it, the new one included, as
+    :data:`~interviews.selectors_sources.EXCERPTS_IN_WINDOW` reads them (read by the
+    statement that writes; [] without ``around``).
     """
     connection = transaction.get_connection(router.db_for_write(Excerpt))
     try:
@@ -261,12 +265,20 @@ def _excerpt_create(
         created_by=actor,
         has_unknown_speaker=speakers.unknown,
     )
-    insert_together(excerpt, _rows_of_new_excerpt(excerpt, source, actor, codes, speakers.informant_ids))
+    around = (min(around[0], start), max(around[1], end)) if around else None
+    codings_around = insert_together(
+        excerpt,
+        _rows_of_new_excerpt(excerpt, source, actor, codes, speakers.informant_ids),
+        read=None if around is None else (EXCERPTS_IN_WINDOW, {"source": source.pk, "low": around[0], "high": around[1]}),
+    )
+    if around is not None:
+        codings_around += [(excerpt.pk, start, end, code.pk) for code in codes] or [(excerpt.pk, start, end, None)]
     excerpt.source = source
     excerpt.consent_warning = warning
     excerpt.applied_codes = codes
     excerpt.speaker_codes = speakers.codes
     excerpt.turns_around = speakers.turns
+    excerpt.codings_around = codings_around
     return excerpt
 
 

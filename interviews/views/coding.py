@@ -208,14 +208,15 @@ def _changed(
     codes_changed: bool = False,
     recorded_action: bool = True,
     warning: str = "",
-    turns: tuple[tuple[int, int], list] | None = None,
+    around: tuple[tuple[int, int], list, list] | None = None,
 ) -> HttpResponse:
     """After a local write: only the lines of text around ``spans`` and the margin items that changed.
 
     Re-rendering 250,000 characters and 1,000 margin items for every applied
     code would cost more than the write; the browser swaps these pieces in.
     ``rows`` (margin rows the caller already has) and ``book`` spare reading them again,
-    and so do ``turns``: a stretch of text and its turns, already read, for a window inside it.
+    and so does ``around``: a stretch of text with its turns and its excerpts' codings, already read,
+    for a window inside it.
     """
     if not _wants_fragment(request):
         messages.success(request, message)
@@ -237,7 +238,7 @@ def _changed(
         # A write that recorded a coding action can be undone; saves a query on the hot path.
         "can_undo": recorded_action or _can_undo(request, source),
         "windows": [
-            (low, high, parts.text_html(source, book, window=(low, high), turns=_turns_of(turns, low, high)))
+            (low, high, parts.text_html(source, book, window=(low, high), **_read_around(around, low, high)))
             for low, high in windows
         ],
         "items": [(row["id"], parts.margin_item(row, True, labels)) for row in rows],
@@ -247,12 +248,12 @@ def _changed(
     return render(request, "interviews/coding/changes.html", context)
 
 
-def _turns_of(turns: tuple[tuple[int, int], list] | None, low: int, high: int) -> list | None:
-    """The turns already read, if they cover the window ``[low, high)``."""
-    if turns is None:
-        return None
-    (read_low, read_high), found = turns
-    return found if read_low <= low and high <= read_high else None
+def _read_around(around: tuple[tuple[int, int], list, list] | None, low: int, high: int) -> dict:
+    """``text_html``'s turns and codings, if those already read cover the window ``[low, high)``."""
+    if around is None:
+        return {}
+    (read_low, read_high), turns, codings = around
+    return {"turns": turns, "codings": codings} if read_low <= low and high <= read_high else {}
 
 
 def _refused(request: HttpRequest, study: Study, source: Source | None, errors: list[str]) -> HttpResponse:
@@ -288,7 +289,7 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
         return _refused(request, study, None, _form_errors(form))
     data = form.cleaned_data
     code_ids = list(data["code"])
-    source, turns = None, None
+    source = None
     try:
         # The source read with the codebook's fingerprint, the codes checked against the codebook, the turns of
         # the lines shown read with their speakers, then one statement that writes everything if the source is
@@ -312,7 +313,7 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
             )
         if book is None:
             book = parts.codebook(study)  # with the new code
-        turns = (around, excerpt.turns_around)
+        read = (around, excerpt.turns_around, excerpt.codings_around)
     except ValidationError as error:
         return _refused(request, study, source, error.messages)
     return _changed(
@@ -325,7 +326,7 @@ def excerpt_create(request: HttpRequest, study: Study) -> HttpResponse:
         book=book,
         codes_changed=data["in_vivo"],
         warning=excerpt.consent_warning,
-        turns=turns,
+        around=read,
     )
 
 

@@ -22,10 +22,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.models import Study
-from cases.precompiled import Precompiled
 from interviews.highlight import Mark, TurnMark, render_segments, segments
 from interviews.models import Code, Coding, Excerpt, Source, SpeakerLabel, SpeakerTurn
 from interviews.selectors_codebook import codebook_fingerprint
+from interviews.selectors_sources import EXCERPTS_IN_WINDOW
 
 PATH_SEPARATOR = " › "
 ROW_FIELDS = (
@@ -327,19 +327,6 @@ def masked_text(text: str, turns: list, masked: set[int]) -> str:
     return "".join(chars)
 
 
-# One row per coding (a LEFT JOIN keeps an excerpt without codes, with None); every applied code reads it.
-_EXCERPTS_IN_WINDOW = Precompiled(
-    lambda source, low, high: (
-        Excerpt.objects.filter(source_id=source, start__lt=high, end__gt=low)
-        .order_by()
-        .values_list("id", "start", "end", "codings__code_id")
-    ),
-    "source",
-    "low",
-    "high",
-)
-
-
 def text_html(
     source: Source,
     book: Codebook,
@@ -348,18 +335,24 @@ def text_html(
     window: tuple[int, int] | None = None,
     masked: set[int] | frozenset[int] = frozenset(),
     turns: list[SpeakerTurn] | None = None,
+    codings: list[tuple] | None = None,
 ) -> SafeString:
     """The highlighted text, or only the spans of ``window`` (whole lines).
 
     One query for the turns unless ``turns`` (at least those overlapping the window,
-    with ``speaker__informant``) are given, plus two for the excerpts unless ``rows``
-    (all of them, from :func:`excerpt_rows`) are given. The speech of ``masked``
-    informants is blotted out.
+    with ``speaker__informant``) are given, plus one for the excerpts unless ``rows``
+    (all of them, from :func:`excerpt_rows`) or ``codings`` (at least those overlapping
+    the window, as :data:`~interviews.selectors_sources.EXCERPTS_IN_WINDOW` reads them) are
+    given. The speech of ``masked`` informants is blotted out.
     """
     low, high = window or (0, len(source.text))
     if rows is None:
+        if codings is None:
+            codings = EXCERPTS_IN_WINDOW.rows(model=Excerpt, source=source.pk, low=low, high=high)
         by_id: dict[int, dict] = {}
-        for pk, start, end, code_id in _EXCERPTS_IN_WINDOW.rows(model=Excerpt, source=source.pk, low=low, high=high):
+        for pk, start, end, code_id in codings:
+            if not (start < high and end > low):
+                continue
             row = by_id.setdefault(pk, {"id": pk, "start": start, "end": end, "codes": []})
             if code_id in book.by_id:
                 row["codes"].append(book.by_id[code_id])

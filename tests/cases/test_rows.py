@@ -139,3 +139,34 @@ def test_a_null_refused_elsewhere_is_not_taken_for_a_changed_row():
     with pytest.raises(IntegrityError) as raised, transaction.atomic():
         insert_together(excerpt, codings)
     assert not isinstance(raised.value, StaleRow)
+
+
+def test_a_read_comes_back_from_the_same_statement_as_the_database_was_before_the_write(
+    vendor, django_assert_num_queries
+):
+    """``read=``: the rows of a precompiled query, without a round trip of their own."""
+    from cases.precompiled import Precompiled
+
+    source = _source()
+    source.save()
+    earlier = [SpeakerLabel.objects.create(source=source, label=label) for label in ("I1", "I2")]
+    labels = Precompiled(
+        lambda source: SpeakerLabel.objects.filter(source_id=source).order_by("id").values_list("id", "label", "role"),
+        "source",
+    )
+    new = SpeakerLabel(source_id=source.pk, label="I3")
+    with django_assert_num_queries(1 if vendor == "postgresql" else 2):
+        found = insert_together(new, read=(labels, {"source": source.pk}))
+    # The rows as they were before the write: not the one written.
+    assert found == [(label.pk, label.label, SpeakerLabel.Role.UNIDENTIFIED) for label in earlier]
+    assert new.pk is not None and SpeakerLabel.objects.filter(source=source).count() == 3
+
+
+def test_a_read_that_finds_nothing_gives_no_rows(vendor):
+    from cases.precompiled import Precompiled
+
+    source = _source()
+    source.save()
+    labels = Precompiled(lambda source: SpeakerLabel.objects.filter(source_id=source).values_list("id"), "source")
+    assert insert_together(SpeakerLabel(source_id=source.pk, label="I1"), read=(labels, {"source": source.pk})) == []
+    assert insert_together(SpeakerLabel(source_id=source.pk, label="I2")) == []

@@ -181,8 +181,9 @@ def test_an_excerpt_saved_by_another_coder_while_the_page_is_read_is_left_for_th
 
 # Applying a code: session, user, membership; the source with the codebook's fingerprint, the turns of the selected
 # lines with their speakers' consent, one INSERT that locks the source if unchanged and writes the excerpt with its
-# history row, codings, speakers, undo record and audit row; the window's excerpts. No transaction around them.
-APPLY_QUERIES = 7
+# history row, codings, speakers, undo record and audit row, and reads the other excerpts of the lines shown.
+# No transaction around them.
+APPLY_QUERIES = 6
 
 
 @pytest.mark.parametrize("existing, more_codes", [(3, 0), (60, 40)])
@@ -317,6 +318,29 @@ def test_apply_codes_to_a_selection(researcher_client, study, source, codes, inf
     page = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode()
     assert spans in page
     assert AuditEvent.objects.filter(action="excerpt.created", target_id=excerpt.pk).exists()
+
+
+def test_the_lines_sent_back_show_the_other_excerpts_there_as_the_page_does(researcher_client, study, source, codes):
+    """The other excerpts of the lines shown are read by the statement that writes: the same spans as the page."""
+    line = f"I2: {SENTENCE}\n"
+    low = source.text.index(line)
+    high = low + len(line)
+    inside = make_excerpt(source, low + 4, low + 12, codes["læring"])  # overlaps the selection
+    into = make_excerpt(source, low - 6, low + 6, codes["kjennskap"])  # from the line before into this one
+    elsewhere = make_excerpt(source, high + 2, high + 8, codes["læring"])  # the next line: not sent
+    response = researcher_client.post(
+        create_url(study), selection(source, SENTENCE, code=[codes["kjennskap"].pk]), **FETCH
+    )
+    assert response.status_code == 200
+    excerpt = Excerpt.objects.get(text=SENTENCE)
+    ((window_low, window_high, spans),) = re.findall(
+        r'<template data-text-window="(\d+) (\d+)">(.*?)</template>', response.content.decode(), re.S
+    )
+    assert (int(window_low), int(window_high)) == (low, high)
+    shown = {int(pk) for found in re.findall(r'data-excerpts="([^"]*)"', spans) for pk in found.split()}
+    assert shown == {inside.pk, into.pk, excerpt.pk} and elsewhere.pk not in shown
+    page = researcher_client.get(reverse("coding_view", args=[study.pk, source.pk])).content.decode()
+    assert spans in page
 
 
 def test_offsets_count_code_points_after_an_emoji(researcher_client, study, source, codes):
