@@ -30,6 +30,16 @@ class ParentIdText:
 
 
 @dataclass(frozen=True)
+class ParentField:
+    """Stands for a field of the first row given to :func:`insert_together` as it was written (a history row's copy).
+
+    ``name`` is the field's attribute name (``created_by_id``).
+    """
+
+    name: str
+
+
+@dataclass(frozen=True)
 class KeyOf:
     """Stands for the key of a row written earlier in the same :func:`insert_together`, found by one of its fields.
 
@@ -65,7 +75,7 @@ class StaleRow(IntegrityError):
     """The row a :class:`LockedKey` stands for changed or went after it was read; nothing was written."""
 
 
-_STAND_INS = (_ParentId, ParentIdText, KeyOf, LockedKey)
+_STAND_INS = (_ParentId, ParentIdText, ParentField, KeyOf, LockedKey)
 # A model's rows up to this many are written as VALUES, more from arrays (see _Together._insert_from_arrays).
 ROWS_IN_VALUES = 10
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
@@ -80,10 +90,10 @@ def insert_together(
     """Insert ``first`` and ``rows``, whose fields may hold stand-ins for keys not known until then.
 
     :data:`PARENT_ID` becomes ``first``'s new key, :class:`ParentIdText` a text ending in it,
-    :class:`KeyOf` the key of one of the ``rows`` of a model given earlier, :class:`LockedKey` the key
-    of an existing row locked if it is unchanged (else :class:`StaleRow`, nothing written). ``rows`` is read
-    after ``first``'s automatic fields (``auto_now``…) are filled, so a generator can copy them
-    (a history row).
+    :class:`ParentField` one of ``first``'s fields as written (in ``rows`` only), :class:`KeyOf` the key
+    of one of the ``rows`` of a model given earlier, :class:`LockedKey` the key of an existing row locked
+    if it is unchanged (else :class:`StaleRow`, nothing written). ``rows`` is read after ``first``'s
+    automatic fields (``auto_now``…) are filled, so a generator can copy them (a history row).
 
     On PostgreSQL this is one statement, so one transaction even outside an atomic block:
     ``first``'s INSERT ... RETURNING and one multi-row INSERT per model of ``rows`` (in the order
@@ -142,15 +152,17 @@ class _Together:
     def __init__(self, connection, first: models.Model):
         self.connection = connection
         self.quote = quote = connection.ops.quote_name
+        self.first_model = type(first)
         self.pk_column = quote(first._meta.pk.column)
         self.parent_key = f"(SELECT {self.pk_column} FROM parent)"  # noqa: S608
         self.names: dict[type[models.Model], str] = {}  # the models written so far and their CTEs
-        self.returning: dict[type[models.Model], dict[str, None]] = {}  # the columns later CTEs read, in order
+        # The columns later CTEs read, in order; the first row's by the model None.
+        self.returning: dict[type[models.Model] | None, dict[str, None]] = {None: {self.pk_column: None}}
         self.ctes: list[tuple[str, str, type[models.Model] | None]] = []
         self.locks: dict[LockedKey, tuple[str, str, list]] = {}  # each row locked: its CTE, SQL and parameters
         self.groups: list[list[models.Model]] = [[first]]  # what is written, to tell a refused LockedKey
         sql, self.params = _insert_sql([first], connection, self._stand_in)
-        self.ctes.append(("parent", f"{sql} RETURNING {self.pk_column}", None))
+        self.ctes.append(("parent", sql, None))
 
     def add(self, model: type[models.Model], group: list[models.Model]) -> None:
         found = self._insert_from_arrays(group) if len(group) > ROWS_IN_VALUES else None
@@ -167,7 +179,7 @@ class _Together:
             ctes.append(f"{name} AS ({sql})")
             params.extend(lock_params)
         for name, sql, model in self.ctes:
-            if model in self.returning:
+            if model in self.returning:  # always the first row's (None): its key
                 sql = f"{sql} RETURNING {', '.join(self.returning[model])}"
             ctes.append(f"{name} AS ({sql})")
         params += self.params
@@ -217,6 +229,10 @@ class _Together:
             return self.parent_key, []
         if isinstance(value, ParentIdText):
             return f"(CAST(%s AS text) || {self.parent_key})", [value.prefix]
+        if isinstance(value, ParentField):
+            column = self.quote(self.first_model._meta.get_field(value.name).column)
+            self.returning[None][column] = None
+            return f"(SELECT {column} FROM parent)", []  # noqa: S608
         if isinstance(value, LockedKey):
             return self._lock(value), []
         field, sql = self._key_of(value, "%s")
@@ -299,6 +315,8 @@ def _insert_one_model_at_a_time(first: models.Model, rows: Iterable[models.Model
             return first.pk
         if isinstance(value, ParentIdText):
             return f"{value.prefix}{first.pk}"
+        if isinstance(value, ParentField):
+            return getattr(first, value.name)
         if isinstance(value, LockedKey):
             rows = value.model._base_manager.using(using).select_for_update(no_key=True)
             found = rows.filter(pk=value.pk, **dict(value.unchanged)).values_list("pk", flat=True).first()

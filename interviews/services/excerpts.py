@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from cases.consent_policy import Reason, consent_problems, problem_sentence, with_exclusion_reason
 from cases.models import Informant, Study, User
 from cases.precompiled import Precompiled
-from cases.rows import PARENT_ID, LockedKey, StaleRow, insert_together
+from cases.rows import PARENT_ID, LockedKey, ParentField, StaleRow, insert_together
 from cases.services.audit import audit_event, audit_record
 from interviews.models import Code, Coding, CodingAction, Excerpt, Source, SpeakerLabel, SpeakerTurn
 from interviews.selectors_sources import EXCERPTS_IN_WINDOW
@@ -269,7 +269,9 @@ def _excerpt_create(
     codings_around = insert_together(
         excerpt,
         _rows_of_new_excerpt(excerpt, source, actor, codes, speakers.informant_ids),
-        read=None if around is None else (EXCERPTS_IN_WINDOW, {"source": source.pk, "low": around[0], "high": around[1]}),
+        read=None
+        if around is None
+        else (EXCERPTS_IN_WINDOW, {"source": source.pk, "low": around[0], "high": around[1]}),
     )
     if around is not None:
         codings_around += [(excerpt.pk, start, end, code.pk) for code in codes] or [(excerpt.pk, start, end, None)]
@@ -294,9 +296,10 @@ def _rows_of_new_excerpt(
     """What ``excerpt_create`` writes beside the excerpt, pointing at it by :data:`PARENT_ID`.
 
     Its history row (as django-simple-history's ``post_save`` would write it, which
-    ``insert_together`` does not send; a generator, so it copies the timestamps the
-    excerpt got), codings, speaker links, undo record and audit row. A new excerpt
-    has no speaker links yet: plain inserts instead of ``set()``'s read-then-write.
+    ``insert_together`` does not send; its fields copied from the excerpt's row as
+    written, by :class:`~cases.rows.ParentField`), codings, speaker links, undo record and
+    audit row. A new excerpt has no speaker links yet: plain inserts instead of ``set()``'s
+    read-then-write.
     """
     if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         History = _excerpt_history_model()
@@ -305,7 +308,7 @@ def _rows_of_new_excerpt(
             history_type="+",
             history_user=actor,
             history_change_reason=None,
-            **{name.attname: getattr(excerpt, name.attname) for name in History.tracked_fields},
+            **{name.attname: ParentField(name.attname) for name in History.tracked_fields},
         )
         history.id = PARENT_ID
         yield history

@@ -6,7 +6,16 @@ import pytest
 from django.db import DataError, connection, transaction
 
 from cases.models import AuditEvent
-from cases.rows import PARENT_ID, ROWS_IN_VALUES, KeyOf, LockedKey, ParentIdText, StaleRow, insert_together
+from cases.rows import (
+    PARENT_ID,
+    ROWS_IN_VALUES,
+    KeyOf,
+    LockedKey,
+    ParentField,
+    ParentIdText,
+    StaleRow,
+    insert_together,
+)
 from interviews.models import Source, SpeakerLabel, SpeakerTurn
 from tests.factories import StudyFactory, UserFactory
 
@@ -170,3 +179,26 @@ def test_a_read_that_finds_nothing_gives_no_rows(vendor):
     labels = Precompiled(lambda source: SpeakerLabel.objects.filter(source_id=source).values_list("id"), "source")
     assert insert_together(SpeakerLabel(source_id=source.pk, label="I1"), read=(labels, {"source": source.pk})) == []
     assert insert_together(SpeakerLabel(source_id=source.pk, label="I2")) == []
+
+
+def test_a_parent_field_is_the_first_row_s_value_as_written(vendor, django_assert_num_queries):
+    """Copies of the first row's fields, as the database got them: its automatic timestamp, a key locked for it."""
+    from django.utils import timezone
+
+    from interviews.models import Excerpt
+
+    source = _source()
+    source.save()
+    excerpt, codings = _excerpt_on(source, (("is_current", True),))
+    history = Excerpt.history.model(
+        history_type="+",
+        history_date=timezone.now(),
+        **{field.attname: ParentField(field.attname) for field in Excerpt.history.model.tracked_fields},
+    )
+    with django_assert_num_queries(1 if vendor == "postgresql" else 1 + 1 + 2):
+        insert_together(excerpt, [history, *codings])
+    written = Excerpt.objects.get()
+    copied = Excerpt.history.get()
+    assert written.pk == excerpt.pk and copied.id == written.pk
+    assert (copied.source_id, copied.start, copied.end) == (source.pk, 0, 3)
+    assert copied.created_at == written.created_at and copied.created_by_id == source.created_by_id
