@@ -12,7 +12,10 @@ class AuditEvent(models.Model):
     identifiers and field names, never personal data (no names, no transcript text).
     """
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events")
+    # Indexed by audit_study_recent, which begins with it.
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -18,8 +18,10 @@ class Excerpt(models.Model):
     checked by the service on every write.
     """
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="excerpts")
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="excerpts")
+    # Both indexed by the composite indexes below that begin with them: a plain index of their own would
+    # only cost every write (applying a code) its upkeep.
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="excerpts", db_index=False)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="excerpts", db_index=False)
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField()
@@ -63,8 +65,9 @@ class Excerpt(models.Model):
 class Coding(models.Model):
     """One code applied to one excerpt."""
 
-    excerpt = models.ForeignKey(Excerpt, on_delete=models.CASCADE, related_name="codings")
-    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="codings")
+    # Indexed by coding_unique and coding_code_excerpt, which begin with them.
+    excerpt = models.ForeignKey(Excerpt, on_delete=models.CASCADE, related_name="codings", db_index=False)
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="codings", db_index=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -114,7 +117,8 @@ class CodingAction(models.Model):
         DETAILS_CHANGED = "details_changed", _("Excerpt details changed")
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Indexed by coding_action_recent, which begins with it.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
     excerpt_id = models.BigIntegerField(null=True)

@@ -32,7 +32,8 @@ class Source(models.Model):
         ODT = "odt", _("OpenDocument (.odt)")
         PDF = "pdf", _("PDF")
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sources")
+    # Indexed by source_study_current, which begins with it.
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sources", db_index=False)
     session = models.ForeignKey(
         Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="sources", verbose_name=_("session")
     )
@@ -103,7 +104,8 @@ class SpeakerLabel(models.Model):
         MODERATOR = "moderator", _("Moderator / interviewer")
         UNIDENTIFIED = "unidentified", _("Unidentified")
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="speaker_labels")
+    # Indexed by speaker_label_unique, which begins with it.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="speaker_labels", db_index=False)
     label = models.CharField(_("label"), max_length=60)
     role = models.CharField(_("stands for"), max_length=15, choices=Role.choices, default=Role.UNIDENTIFIED)
     informant = models.ForeignKey(
@@ -128,7 +130,8 @@ class SpeakerLabel(models.Model):
 class SpeakerTurn(models.Model):
     """The span of one speaker's turn: from its label to the next turn (offsets into ``Source.text``)."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="turns")
+    # Indexed by turn_source_start, which begins with it.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="turns", db_index=False)
     speaker = models.ForeignKey(SpeakerLabel, on_delete=models.CASCADE, related_name="turns")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
