@@ -7,11 +7,13 @@ around it is ours.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from html import escape as _html_escape
+from types import MappingProxyType
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
@@ -376,7 +378,14 @@ def text_html(
 # --- the margin --------------------------------------------------------------------------------------------
 
 
-def margin_labels() -> dict[str, str]:
+def margin_labels() -> Mapping[str, str]:
+    """The margin's words in the active language, escaped (``remove`` is escaped after formatting); read only."""
+    return _margin_labels(get_language())
+
+
+@functools.cache
+def _margin_labels(language: str | None) -> Mapping[str, str]:
+    """Built once per language: translating a dozen words took as long as rendering an applied code's margin item."""
     words = {
         "show": _("Show in the text"),
         "unknown": _("Someone not mapped to an informant speaks here"),
@@ -393,7 +402,7 @@ def margin_labels() -> dict[str, str]:
     }
     labels = {key: escape(value) for key, value in words.items()}
     labels["remove"] = _("Remove the code %(name)s")  # escaped after formatting
-    return labels
+    return MappingProxyType(labels)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -401,7 +410,7 @@ def _cut(text: str, limit: int) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def margin_item(row: dict, can_edit: bool, labels: dict[str, str]) -> SafeString:
+def margin_item(row: dict, can_edit: bool, labels: Mapping[str, str]) -> SafeString:
     pk, start, end = row["id"], row["start"], row["end"]
     out = [
         f'<li class="list-group-item margin-item px-2 py-1" id="excerpt-{pk}" data-excerpt="{pk}" data-key="{start} {end}">'
