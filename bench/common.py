@@ -42,3 +42,16 @@ def percentile(values: list[float], fraction: float) -> float:
     """Nearest rank: the smallest value with at least ``fraction`` of the values at or below it."""
     ordered = sorted(values)
     return ordered[math.ceil(fraction * len(ordered)) - 1]
+
+
+def analyze(url: str) -> None:
+    """``ANALYZE`` the database ``url`` names: the planner's statistics, as autovacuum keeps them on a server.
+
+    The PostgreSQL of these machines runs with autovacuum off (``conf.d/90-ci.conf``), so a table filled by a
+    benchmark has none until someone asks: the planner then guesses its size from its pages and may pick a
+    sequential scan where a server with autovacuum on would look up a few rows by index.
+    """
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")

@@ -5,6 +5,8 @@ Usage (from the repository root; Taguette lives in a throwaway virtualenv, never
     python3.11 -m venv bench/.taguette-venv
     bench/.taguette-venv/bin/pip install taguette==1.5.2 'psycopg2-binary<3'
     .venv/bin/python bench/versus_taguette.py [--documents 80] [--chars 31000] [--highlights 2000] [--exports 10]
+                                              [--block 25] [--no-analyze]
+    .venv/bin/python bench/versus_taguette.py --documents 20 --idle 0,2,5,20,50   # the idle penalty, below
 
 Both run on 127.0.0.1 against PostgreSQL (``thesis_bench9_taguette`` for us,
 ``thesis_bench9_taguette_tg`` for Taguette; both dropped and re-created), each as one process
@@ -22,11 +24,14 @@ The steps go in blocks (``--block``, 25): our imports of documents 1–25, then 
 26–50, then ours…, the tools taking turns to go first, so that a change in the machine's load falls on both
 alike rather than on whichever ran second. Within a block each server gets its requests back to back, as a
 busy department server does. ``--block 1`` alternates every single request instead; that penalises the faster
-tool, since on these virtual machines a request is slower the longer its server sat idle before it (ours
-7.1 → 9.9 ms median per highlight as the idle time before it grows from 0 to 50 ms, Taguette's 11.6 → 14.5),
-and with one request at a time each server sits idle for the other's request.
+tool, since on these virtual machines a request is slower the longer its server sat idle before it (``--idle``
+measures it: docs/PERFORMANCE.md), and with one request at a time each server sits idle for the other's
+request, the faster tool's server for longer.
 
-The study, the project and the codes/tags are set up before the clock starts. Taguette's export is checked
+After the imports both databases are analysed (untimed), as autovacuum would have done on a server by the time
+anyone codes: the PostgreSQL of these machines runs with autovacuum off, and without statistics the planner
+guesses (``--no-analyze`` leaves them so). The study, the project and the codes/tags are set up before the
+clock starts. Taguette's export is checked
 to contain the same highlighted text as ours, so both really did the same work.
 """
 
@@ -36,6 +41,7 @@ import argparse
 import csv
 import html
 import io
+import itertools
 import json
 import os
 import random
@@ -45,6 +51,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -52,7 +60,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import percentile, recreate_database  # noqa: E402
+from bench.common import analyze, percentile, recreate_database  # noqa: E402
 
 OURS_DB = "postgres://postgres@127.0.0.1:5432/thesis_bench9_taguette"
 TAGUETTE_DB = "postgresql://postgres@127.0.0.1:5432/thesis_bench9_taguette_tg"
@@ -227,8 +235,11 @@ class Taguette:
         return [row["content"] for row in csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig")))]
 
 
-def run(tools, docs, spans, exports: int, block: int) -> dict[str, dict[str, list[float]]]:
-    """Every step done by every tool, in blocks of ``block`` steps, the tools taking turns to go first."""
+def run(tools, docs, spans, exports: int, block: int, *, analysed: bool = True) -> dict[str, dict[str, list[float]]]:
+    """Every step done by every tool, in blocks of ``block`` steps, the tools taking turns to go first.
+
+    With ``analysed``, both databases are analysed after the imports (untimed; see :func:`bench.common.analyze`).
+    """
     timings = {tool.name: {"import": [], "highlight": [], "export": []} for tool in tools}
     ids = {tool.name: [] for tool in tools}
 
@@ -248,6 +259,9 @@ def run(tools, docs, spans, exports: int, block: int) -> dict[str, dict[str, lis
         for number, lines in documents_:
             ids[tool.name].append((number, timed(tool, "import", tool.import_document, number, lines)))
     ids = {name: [pk for _number, pk in sorted(pairs)] for name, pairs in ids.items()}
+    if analysed:
+        analyze(OURS_DB)
+        analyze(TAGUETTE_DB)
     for tool, spans_ in in_blocks(spans):
         for doc, line, start, end in spans_:
             timed(tool, "highlight", tool.highlight, ids[tool.name][doc], docs[doc], line, start, end)
@@ -259,27 +273,9 @@ def run(tools, docs, spans, exports: int, block: int) -> dict[str, dict[str, lis
     return timings
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--documents", type=int, default=80)
-    parser.add_argument("--chars", type=int, default=31_000)
-    parser.add_argument("--highlights", type=int, default=2_000)
-    parser.add_argument("--exports", type=int, default=10, help="timed exports per tool, after one untimed")
-    parser.add_argument("--block", type=int, default=25, help="steps each tool does in a row (1: strictly alternating)")
-    parser.add_argument("--port", type=int, default=8392)
-    parser.add_argument("--taguette-port", type=int, default=8393)
-    args = parser.parse_args()
-
-    rng = random.Random(20170501)
-    docs = documents(args.documents, args.chars, rng)
-    spans = []
-    for _ in range(args.highlights):
-        doc = rng.randrange(len(docs))
-        line = rng.randrange(len(docs[doc]))
-        text = docs[doc][line]
-        start = rng.randrange(0, max(1, len(text) - 25))
-        spans.append((doc, line, start, min(len(text), start + rng.randint(20, 200))))
-
+@contextmanager
+def both_running(port: int, taguette_port: int) -> Iterator[tuple[Ours, Taguette]]:
+    """Fresh databases, our gunicorn and Taguette started on loopback, each logged in with its study or project."""
     recreate_database(OURS_DB)
     recreate_database(TAGUETTE_DB)
     env = {
@@ -291,7 +287,7 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS")})
-    ours = Ours(args.port)
+    ours = Ours(port)
     ours.setup()
     processes = [
         subprocess.Popen(  # noqa: S603 - fixed arguments
@@ -299,7 +295,7 @@ def main() -> None:
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
                 "config.wsgi",
                 "--bind",
-                f"127.0.0.1:{args.port}",
+                f"127.0.0.1:{port}",
                 "--workers",
                 "1",
                 "--log-level",
@@ -309,7 +305,7 @@ def main() -> None:
             env=env,
         ),  # fmt: skip
         subprocess.Popen(  # noqa: S603 - fixed arguments
-            [str(TAGUETTE_PYTHON), str(ROOT / "bench" / "taguette_launcher.py"), str(args.taguette_port), TAGUETTE_DB],
+            [str(TAGUETTE_PYTHON), str(ROOT / "bench" / "taguette_launcher.py"), str(taguette_port), TAGUETTE_DB],
             cwd=ROOT,
             # Into a file: Taguette logs every request, and an unread pipe would fill up and block it.
             stdout=open(LOG, "w", encoding="utf-8"),  # noqa: SIM115 - closed with the process
@@ -325,20 +321,90 @@ def main() -> None:
             time.sleep(0.2)
         if token is None:
             raise SystemExit("Taguette printed no login token")
-        wait_for(f"http://127.0.0.1:{args.taguette_port}/health")
-        wait_for(f"http://127.0.0.1:{args.port}/health/ready/")
+        wait_for(f"http://127.0.0.1:{taguette_port}/health")
+        wait_for(f"http://127.0.0.1:{port}/health/ready/")
         ours.login()
-        taguette = Taguette(args.taguette_port, token)
+        taguette = Taguette(taguette_port, token)
         taguette.setup()
-        load = os.getloadavg()[0]
-        started = time.perf_counter()
-        results = run((ours, taguette), docs, spans, args.exports, args.block)
-        print(f"Both: {time.perf_counter() - started:.1f} s", flush=True)
+        yield ours, taguette
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=30)
+
+
+def idle_penalty(ours: Ours, taguette: Taguette, docs, spans, gaps_ms: list[float]) -> None:
+    """How a highlight's time depends on how long its server sat idle before it (``--idle 0,2,5,20,50``).
+
+    Both tools import the documents; then, for each gap, 200 rounds of: Taguette's highlight, a pause of
+    the gap, our highlight, and (the mirror image) our highlight, the pause, Taguette's highlight. Each
+    tool's figure for a gap is the median over the highlights that followed a pause of that length.
+    """
+    ids = {
+        tool.name: [tool.import_document(number, lines) for number, lines in enumerate(docs)]
+        for tool in (ours, taguette)
+    }
+    analyze(OURS_DB)
+    analyze(TAGUETTE_DB)
+    print("| Idle before the request (ms) | Ours median (ms) | Taguette median (ms) |")
+    print("|---:|---:|---:|")
+    spans = itertools.cycle(spans)
+    for gap in gaps_ms:
+        times = {ours.name: [], taguette.name: []}
+        for _ in range(200):
+            for first, second in ((taguette, ours), (ours, taguette)):
+                doc, line, start, end = next(spans)
+                first.highlight(ids[first.name][doc], docs[doc], line, start, end)
+                time.sleep(gap / 1000)
+                began = time.perf_counter()
+                second.highlight(ids[second.name][doc], docs[doc], line, start, end)
+                times[second.name].append((time.perf_counter() - began) * 1000)
+        print(
+            f"| {gap:g} | {statistics.median(times[ours.name]):.1f} | {statistics.median(times[taguette.name]):.1f} |",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=80)
+    parser.add_argument("--chars", type=int, default=31_000)
+    parser.add_argument("--highlights", type=int, default=2_000)
+    parser.add_argument("--exports", type=int, default=10, help="timed exports per tool, after one untimed")
+    parser.add_argument("--block", type=int, default=25, help="steps each tool does in a row (1: strictly alternating)")
+    parser.add_argument(
+        "--idle",
+        type=lambda text: [float(gap) for gap in text.split(",")],
+        help="instead: each tool's highlight after the server sat idle this many ms (e.g. 0,2,5,20,50)",
+    )
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="leave both databases without planner statistics after the imports (autovacuum off, as on these machines)",
+    )
+    parser.add_argument("--port", type=int, default=8392)
+    parser.add_argument("--taguette-port", type=int, default=8393)
+    args = parser.parse_args()
+
+    rng = random.Random(20170501)
+    docs = documents(args.documents, args.chars, rng)
+    spans = []
+    for _ in range(args.highlights):
+        doc = rng.randrange(len(docs))
+        line = rng.randrange(len(docs[doc]))
+        text = docs[doc][line]
+        start = rng.randrange(0, max(1, len(text) - 25))
+        spans.append((doc, line, start, min(len(text), start + rng.randint(20, 200))))
+
+    with both_running(args.port, args.taguette_port) as (ours, taguette):
+        if args.idle:
+            idle_penalty(ours, taguette, docs, spans, args.idle)
+            return
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        results = run((ours, taguette), docs, spans, args.exports, args.block, analysed=not args.no_analyze)
+        print(f"Both: {time.perf_counter() - started:.1f} s", flush=True)
 
     # Taguette trims the whitespace around a highlight's text in its export; compare without it.
     ours_texts = sorted(t.strip() for t in ours.exported)
@@ -350,7 +416,8 @@ def main() -> None:
     print(
         f"\n{args.documents} documents of ~{args.chars:,} characters, {args.highlights} highlights, "
         f"blocks of {args.block}; "
-        f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after. "
+        f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after; "
+        f"{'no ANALYZE' if args.no_analyze else 'both databases analysed after the imports'}. "
         f"Exports: {len(ours_texts)} rows ours, {len(taguette_texts)} Taguette, same texts: {same}.\n"
     )
     print(

@@ -92,9 +92,10 @@ def _load_source(study: Study, pk: int) -> Source:
     return get_object_in_study(Source.objects.select_related("session", "study"), study, pk)
 
 
-# Every applied code runs it: compiled once (cases/precompiled.py).
+# Every applied code runs it: compiled once (cases/precompiled.py). One row, so no ORDER BY (the model's
+# ordering, by title, would only add a sort).
 _SOURCE = Precompiled(
-    lambda study, pk: Source.objects.filter(study_id=study, pk=pk).values_list(*field_names(Source)),
+    lambda study, pk: Source.objects.filter(study_id=study, pk=pk).order_by().values_list(*field_names(Source)),
     "study",
     "pk",
 )
@@ -103,6 +104,7 @@ _SOURCE_STUDY_COLUMN = f'"{Source._meta.db_table}"."study_id"'
 _SOURCE_WITH_FINGERPRINT = Precompiled(
     lambda study, pk: (
         Source.objects.filter(study_id=study, pk=pk)
+        .order_by()
         # Names from the models only (fingerprint_sql), no value: nothing from a request goes into this SQL.
         .annotate(codebook_fingerprint=RawSQL(fingerprint_sql(_SOURCE_STUDY_COLUMN), (), output_field=CharField()))  # noqa: S611
         .values_list(*field_names(Source), "codebook_fingerprint")
