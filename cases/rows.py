@@ -79,6 +79,16 @@ _STAND_INS = (_ParentId, ParentIdText, ParentField, KeyOf, LockedKey)
 # A model's rows up to this many are written as VALUES, more from arrays (see _Together._insert_from_arrays).
 ROWS_IN_VALUES = 10
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
+_INTEGER_TYPES = frozenset(
+    {
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
 
 
 def insert_together(
@@ -293,7 +303,13 @@ class _Together:
             # The array's elements are cast to the column's type without its length ("varchar", not
             # "varchar(60)"): an explicit cast would cut a long text where the INSERT refuses it.
             arrays.append(f"CAST(%s AS {_TYPE_MODIFIER.sub('', db_type)}[])")
-            array_params.append([target.get_db_prep_save(value, connection=connection) for value in values])
+            internal_type = target.get_internal_type()
+            if internal_type in _INTEGER_TYPES and all(type(value) is int for value in values):
+                # What get_db_prep_save gives back for an int, without its chain of calls per value.
+                adapt = connection.ops.adapt_integerfield_value
+                array_params.append([adapt(value, internal_type) for value in values])
+            else:
+                array_params.append([target.get_db_prep_save(value, connection=connection) for value in values])
         if not arrays:
             return None
         columns = ", ".join(quote(field.column) for field in fields)
