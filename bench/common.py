@@ -44,8 +44,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[math.ceil(fraction * len(ordered)) - 1]
 
 
-def analyze(url: str) -> None:
-    """``ANALYZE`` the database ``url`` names: the planner's statistics, as autovacuum keeps them on a server.
+def analyze(*urls: str) -> None:
+    """``ANALYZE`` each database ``urls`` name: the planner's statistics, as autovacuum keeps them on a server.
 
     The PostgreSQL of these machines runs with autovacuum off (``conf.d/90-ci.conf``), so a table filled by a
     benchmark has none until someone asks: the planner then guesses its size from its pages and may pick a
@@ -53,5 +53,6 @@ def analyze(url: str) -> None:
     """
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("ANALYZE")
+    for url in urls:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("ANALYZE")

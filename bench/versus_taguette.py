@@ -260,8 +260,7 @@ def run(tools, docs, spans, exports: int, block: int, *, analysed: bool = True) 
             ids[tool.name].append((number, timed(tool, "import", tool.import_document, number, lines)))
     ids = {name: [pk for _number, pk in sorted(pairs)] for name, pairs in ids.items()}
     if analysed:
-        analyze(OURS_DB)
-        analyze(TAGUETTE_DB)
+        analyze(OURS_DB, TAGUETTE_DB)
     for tool, spans_ in in_blocks(spans):
         for doc, line, start, end in spans_:
             timed(tool, "highlight", tool.highlight, ids[tool.name][doc], docs[doc], line, start, end)
@@ -345,8 +344,7 @@ def idle_penalty(ours: Ours, taguette: Taguette, docs, spans, gaps_ms: list[floa
         tool.name: [tool.import_document(number, lines) for number, lines in enumerate(docs)]
         for tool in (ours, taguette)
     }
-    analyze(OURS_DB)
-    analyze(TAGUETTE_DB)
+    analyze(OURS_DB, TAGUETTE_DB)
     print("| Idle before the request (ms) | Ours median (ms) | Taguette median (ms) |")
     print("|---:|---:|---:|")
     spans = itertools.cycle(spans)

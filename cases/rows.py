@@ -79,16 +79,6 @@ _STAND_INS = (_ParentId, ParentIdText, ParentField, KeyOf, LockedKey)
 # A model's rows up to this many are written as VALUES, more from arrays (see _Together._insert_from_arrays).
 ROWS_IN_VALUES = 10
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
-_INTEGER_TYPES = frozenset(
-    {
-        "IntegerField",
-        "BigIntegerField",
-        "SmallIntegerField",
-        "PositiveIntegerField",
-        "PositiveBigIntegerField",
-        "PositiveSmallIntegerField",
-    }
-)
 
 
 def insert_together(
@@ -304,8 +294,9 @@ class _Together:
             # "varchar(60)"): an explicit cast would cut a long text where the INSERT refuses it.
             arrays.append(f"CAST(%s AS {_TYPE_MODIFIER.sub('', db_type)}[])")
             internal_type = target.get_internal_type()
-            if internal_type in _INTEGER_TYPES and all(type(value) is int for value in values):
-                # What get_db_prep_save gives back for an int, without its chain of calls per value.
+            # Django's PostgreSQL backend maps each integer field to psycopg's type (Int4…); for an int,
+            # get_db_prep_save gives back adapt_integerfield_value's answer, here without its chain of calls.
+            if internal_type in connection.ops.integerfield_type_map and all(type(value) is int for value in values):
                 adapt = connection.ops.adapt_integerfield_value
                 array_params.append([adapt(value, internal_type) for value in values])
             else:
