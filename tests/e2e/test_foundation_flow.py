@@ -57,6 +57,8 @@ def test_student_sets_up_a_study_and_sees_what_is_missing(page, live_server):
         page.fill("#id_role", "kunderådgiver")
         submit(page, "Save")
     page.locator(".study-nav").get_by_role("link", name="Informants").click()
+    # The count below does not wait: the list must have loaded (its "load" event) before the rows are counted.
+    page.wait_for_url(f"**{reverse('informant_list', args=[study.pk])}")
     for code in ("K1", "K2", "K3"):
         assert page.locator("td", has_text=re.compile(rf"^\s*{code}\s*$")).count() >= 1
 
