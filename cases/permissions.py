@@ -11,9 +11,13 @@ from it and check every URL against it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
@@ -84,16 +88,86 @@ _MEMBERSHIP_WITH_STUDY = Precompiled(
     "user",
 )
 
+# The user of a request with its membership of the study the URL names, when no one has read the user yet
+# (cases.views.base.study_view): one query instead of two, the user's and _MEMBERSHIP_WITH_STUDY's.
+_USER_WITH_MEMBERSHIP = Precompiled(
+    lambda pk, study: (
+        get_user_model()
+        ._default_manager.filter(pk=pk)
+        .annotate(
+            wanted=models.FilteredRelation("memberships", condition=models.Q(memberships__study_id=study)),
+            # Nested, so that the study is joined after the membership (from "wanted__study__…" Django 5.2
+            # puts the study's join first, and PostgreSQL refuses it).
+            wanted_study=models.FilteredRelation("wanted__study"),
+        )
+        .values_list(*field_names(get_user_model()), "wanted__role", *field_names(Study, "wanted_study__"))
+    ),
+    "pk",
+    "study",
+)
+
+
+_STUDY_WANTED: ContextVar[int | None] = ContextVar("study_wanted", default=None)
+
+
+@contextmanager
+def membership_with_user(study_id: int) -> Iterator[None]:
+    """A user read inside (``request.user``, the first time it is touched) brings its membership of ``study_id``.
+
+    The authentication backend (``config.auth``) asks :func:`study_wanted` and reads the user with
+    :func:`user_with_membership`; :func:`get_study_for` then needs no query of its own.
+    """
+    token = _STUDY_WANTED.set(study_id)
+    try:
+        yield
+    finally:
+        _STUDY_WANTED.reset(token)
+
+
+def study_wanted() -> int | None:
+    """The study whose membership a user read now should bring (:func:`membership_with_user`), if any."""
+    return _STUDY_WANTED.get()
+
+
+class _MembershipRead(NamedTuple):
+    study_id: int
+    role: str | None  # None: not a member
+    study: Study | None
+
+
+def user_with_membership(user_id, study_id: int) -> User | None:
+    """The user ``user_id`` (None if there is none), carrying its membership of ``study_id`` for :func:`get_study_for`.
+
+    For the authentication backend, which reads the user of a request (``config.auth``); Django then checks the
+    session against the user as always, and a user it refuses is dropped with what it carries.
+    """
+    User = get_user_model()
+    rows = _USER_WITH_MEMBERSHIP.rows(model=User, pk=user_id, study=study_id)
+    if not rows:
+        return None
+    alias, width = _USER_WITH_MEMBERSHIP.alias(User), len(User._meta.concrete_fields)
+    user = instance(User, rows[0][:width], alias)
+    role, *values = rows[0][width:]
+    user.membership_read = _MembershipRead(study_id, role, None if role is None else instance(Study, values, alias))
+    return user
+
 
 def get_study_for(user: User, study_id: int, action: Action = Action.VIEW) -> tuple[Study, str]:
-    """The study and the user's role in it; 404 for non-members, 403 for a role without the action."""
+    """The study and the user's role in it; 404 for non-members, 403 for a role without the action.
+
+    A user read by :func:`user_with_membership` for this study brings its membership along: no query.
+    """
     if not user.is_authenticated:
         raise Http404("No such study.")
-    rows = _MEMBERSHIP_WITH_STUDY.rows(model=Membership, study=study_id, user=user.pk)
-    if not rows:
+    read = getattr(user, "membership_read", None)
+    if read is not None and read.study_id == study_id:
+        role, study = read.role, read.study
+    else:
+        rows = _MEMBERSHIP_WITH_STUDY.rows(model=Membership, study=study_id, user=user.pk)
+        role, *values = rows[0] if rows else (None,)
+        study = None if role is None else instance(Study, tuple(values), _MEMBERSHIP_WITH_STUDY.alias(Membership))
+    if role is None:
         raise Http404("No such study.")
-    role, *values = rows[0]
-    study = instance(Study, tuple(values), _MEMBERSHIP_WITH_STUDY.alias(Membership))
     if not role_allows(study, role, action):
         raise PermissionDenied
     return study, role

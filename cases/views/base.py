@@ -12,7 +12,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
 from cases.models import Membership
-from cases.permissions import Action, get_study_for, role_allows
+from cases.permissions import Action, get_study_for, membership_with_user, role_allows
 
 
 def study_view(action: Action = Action.VIEW) -> Callable:
@@ -26,13 +26,20 @@ def study_view(action: Action = Action.VIEW) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, study_id: int, *args, **kwargs) -> HttpResponse:
+        def checked(request: HttpRequest, study_id: int, *args, **kwargs) -> HttpResponse:
             study, role = get_study_for(request.user, study_id, action)
             request.study = study
             request.study_role = role
             request.study_can = {a.value: role_allows(study, role, a) for a in Action}
             request.study_role_label = Membership.Role(role).label
             return view(request, study, *args, **kwargs)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, study_id: int, *args, **kwargs) -> HttpResponse:
+            # The user is read with its membership of the study, in one query (unless something read it before).
+            with membership_with_user(study_id):
+                request.user.is_authenticated  # noqa: B018 - touching the lazy user reads it
+            return checked(request, study_id, *args, **kwargs)
 
         wrapper.study_action = action  # type: ignore[attr-defined]
         return wrapper

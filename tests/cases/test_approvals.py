@@ -330,13 +330,13 @@ def test_approval_list_query_count_does_not_grow(researcher_client, study, resea
                 submitted_on=dt.date(2016, 11, 1),
             )
 
-    # Session, user, membership with study, approvals with site and letter, conditions.
+    # Session, user with membership and study, approvals with site and letter, conditions.
     url = reverse("approval_list", args=[study.pk])
     add(2)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert researcher_client.get(url).status_code == 200
     add(8)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert len(researcher_client.get(url).context["approvals"]) == 10
 
 

@@ -369,10 +369,10 @@ def test_consent_list_query_count_is_the_same_for_3_and_30_informants(
             ConsentRecordFactory(informant=informant, letter=letter, mode="oral")
 
     url = reverse("consent_list", args=[study.pk])
-    # Session, user, membership with study, informants with consent, attribute values, letters, missing count.
+    # Session, user with membership and study, informants with consent, attribute values, letters, missing count.
     add(3)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(researcher_client.get(url).context["rows"]) == 3
     add(27)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(researcher_client.get(url).context["rows"]) == 30

@@ -133,9 +133,9 @@ def test_supervisor_retrieval_query_count_is_pinned(supervisor_client, world, dj
         excerpt = make_excerpt(world.source, *sentence(world.source, "TVA"), world.code)
         excerpt.speakers.set([world.tv5])
     supervisor_client.get(reverse("retrieval", args=[world.study.pk]))  # session warm-up
-    # session, user, membership+study; the form's codes, informants, groups, sites, attributes; what is
+    # session, user with membership and study; the form's codes, informants, groups, sites, attributes; what is
     # left out; count and page of excerpts; their codings and speakers.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = supervisor_client.get(reverse("retrieval", args=[world.study.pk]))
     assert shown(response) == {world.included.pk}
 
@@ -171,7 +171,7 @@ def test_supervisor_coding_view_query_count_is_pinned(supervisor_client, world, 
     # One more than the researcher's page: no undo query (a supervisor cannot undo), but one for which
     # excerpts are left out and why, and one for whose words in the transcript are blotted out; the source's
     # comment threads are one more for everyone.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = supervisor_client.get(url)
     assert margin_items(response) == 1
 

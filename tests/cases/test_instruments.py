@@ -316,8 +316,8 @@ def test_objects_of_another_study_are_404_under_ones_own_study(outsider, outside
 def test_version_page_query_count_does_not_grow(researcher_client, researcher, study, django_assert_num_queries, size):
     rq = ResearchQuestionFactory(study=study)
     version = build_guide(study, researcher, themes=size, questions=size, prompts=size, rq=rq)
-    # session, user, membership+study, version, themes, questions+RQ, prompts, study's RQs, sibling versions
-    with django_assert_num_queries(9):
+    # session, user with membership and study, version, themes, questions+RQ, prompts, study's RQs, sibling versions
+    with django_assert_num_queries(8):
         response = researcher_client.get(version_url(study, version))
     assert response.status_code == 200
     assert response.content.decode().count("data-question=") == size * size
@@ -328,7 +328,7 @@ def test_list_query_count_does_not_grow(researcher_client, researcher, study, dj
     for n in range(size):
         instrument = instrument_create(study=study, actor=researcher, title=f"Guide {n}")
         guide_theme_add(version=instrument.versions.get(), actor=researcher, title="Tema")
-    # session, user, membership+study, instruments, versions with their counts
-    with django_assert_num_queries(5):
+    # session, user with membership and study, instruments, versions with their counts
+    with django_assert_num_queries(4):
         response = researcher_client.get(reverse("instrument_list", args=[study.pk]))
     assert response.content.decode().count("data-instrument=") == size

@@ -325,8 +325,8 @@ def test_informant_list_query_count_does_not_grow(
 ):
     _populate(study, count, definitions, group, site)
     url = reverse("informant_list", args=[study.pk])
-    # session, user, membership, definitions, groups, sites, informants, attribute values
-    with django_assert_num_queries(8):
+    # session, user with membership and study, definitions, groups, sites, informants, attribute values
+    with django_assert_num_queries(7):
         response = researcher_client.get(url)
     assert response.content.decode().count("Skole") == count
 
@@ -336,8 +336,8 @@ def test_informant_detail_query_count_is_fixed(
 ):
     _populate(study, 1, definitions, group, site)
     informant = Informant.objects.get(study=study)
-    # session, user, membership, informant, attribute values, definitions, identity exists, consents, attendances
-    with django_assert_num_queries(9):
+    # session, user with membership and study, informant, attribute values, definitions, identity exists, consents, attendances
+    with django_assert_num_queries(8):
         response = researcher_client.get(reverse("informant_detail", args=[study.pk, informant.pk]))
     assert response.status_code == 200
 

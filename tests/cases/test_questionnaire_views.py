@@ -110,7 +110,7 @@ def test_the_supervisor_reads_results_but_cannot_enter(supervisor_client, study,
 def test_results_page_shows_the_thesis_figures(researcher_client, study, evaluation, django_assert_num_queries):
     url = reverse("questionnaire_results", args=[study.pk, evaluation.version.pk])
     researcher_client.get(url)  # warm the session and the language
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = researcher_client.get(url)
     page = response.content.decode()
     assert "8 respondents of 8 participants" in page
@@ -123,14 +123,14 @@ def test_results_page_shows_the_thesis_figures(researcher_client, study, evaluat
 def test_entry_page_query_count_does_not_grow_with_items(researcher_client, study, blank, django_assert_num_queries):
     url = reverse("questionnaire_entry", args=[study.pk, blank.version.pk])
     researcher_client.get(url)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         researcher_client.get(url)
     section = blank.version.sections.first()
     for n in range(5):
         questionnaire_item_add(
             section=section, actor=study.created_by, text=f"Valg {n}", kind=Kind.SINGLE_CHOICE, options=["Ja", "Nei"]
         )
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         researcher_client.get(url)
 
 

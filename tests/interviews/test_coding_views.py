@@ -143,10 +143,10 @@ def test_query_count_does_not_grow_with_excerpts(researcher_client, study, sourc
     url = reverse("coding_view", args=[study.pk, source.pk])
     fill(3)
     researcher_client.get(url)  # session warm-up
-    with django_assert_num_queries(12) as three:
+    with django_assert_num_queries(11) as three:
         assert researcher_client.get(url).status_code == 200
     fill(60)
-    with django_assert_num_queries(12) as sixty:
+    with django_assert_num_queries(11) as sixty:
         response = researcher_client.get(url)
     assert response.content.decode().count('class="list-group-item margin-item') == 60
     assert len(three.captured_queries) == len(sixty.captured_queries)
@@ -179,11 +179,11 @@ def test_an_excerpt_saved_by_another_coder_while_the_page_is_read_is_left_for_th
     assert researcher_client.get(url).content.decode().count('class="list-group-item margin-item') == 2
 
 
-# Applying a code: session, user, membership; the source with the codebook's fingerprint, the turns of the selected
+# Applying a code: session, user with membership and study; the source with the codebook's fingerprint, the turns of the selected
 # lines with their speakers' consent, one INSERT that locks the source if unchanged and writes the excerpt with its
 # history row, codings, speakers, undo record and audit row, and reads the other excerpts of the lines shown.
 # No transaction around them.
-APPLY_QUERIES = 6
+APPLY_QUERIES = 5
 
 
 @pytest.mark.parametrize("existing, more_codes", [(3, 0), (60, 40)])
@@ -637,8 +637,8 @@ def test_corroboration_search_is_limited_and_its_query_count_pinned(
         Excerpt.objects.exclude(pk=excerpt.pk).delete()
         for index in range(extra):
             make_excerpt(source, index, index + 9, codes["kjennskap"])
-        # session, user, membership, the excerpt, the results
-        with django_assert_num_queries(5) as captured:
+        # session, user with membership and study, the excerpt, the results
+        with django_assert_num_queries(4) as captured:
             body = researcher_client.get(search, {"q": source.title}).content.decode()
         counts.append(len(captured.captured_queries))
         assert body.count('name="corroborates"') == min(extra, CORROBORATION_RESULTS)
@@ -833,12 +833,12 @@ def test_picker_query_counts_do_not_grow_with_the_codebook(
     make_excerpt(source, 0, 10, codes["læring"])
     view = reverse("coding_view", args=[study.pk, source.pk])
     researcher_client.get(view)  # session and cache warm-up
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         assert researcher_client.get(view).status_code == 200
-    # session, user, membership and study; the codebook's fingerprint
-    with django_assert_num_queries(4):
+    # session, user with membership and study; the codebook's fingerprint
+    with django_assert_num_queries(3):
         researcher_client.get(reverse("coding_code_children", args=[study.pk, big["root"].pk]))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         researcher_client.get(reverse("coding_code_search", args=[study.pk]), {"q": "kode"})
     with django_assert_num_queries(APPLY_QUERIES):
         response = researcher_client.post(

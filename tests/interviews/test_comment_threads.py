@@ -124,10 +124,10 @@ def test_thread_pages_query_counts_do_not_grow(
         services.review_comment_add(study=study, actor=supervisor, text=f"S{number}", session=session)
     coding = reverse("coding_view", args=[study.pk, source.pk])
     researcher_client.get(coding)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         assert researcher_client.get(coding).content.decode().count("data-comment-id=") == 2 * comments
-    with django_assert_num_queries(9):  # with the questionnaires answered inside the session
+    with django_assert_num_queries(8):  # with the questionnaires answered inside the session
         researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         researcher_client.get(reverse("review_list", args=[study.pk]))
     assert Source.objects.count() == 1

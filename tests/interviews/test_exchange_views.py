@@ -270,9 +270,9 @@ def test_the_excerpt_csv_takes_the_same_queries_whatever_the_number_of_excerpts(
         excerpt_create(
             source=source, actor=researcher, start=start, end=start + 1, text=TEXT[start], code_ids=[code.pk]
         )
-    # session, user, membership+study, the audit row; the codebook, informants, groups, sites, attributes;
+    # session, user with membership and study, the audit row; the codebook, informants, groups, sites, attributes;
     # what is left out; the excerpts; the codings and speaker links of the whole study (two joins)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = researcher_client.get(reverse("exchange_excerpts_csv", args=[coded.pk]))
         body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert body.count("Humor > Ironi") == 1 + extra
@@ -292,6 +292,6 @@ def test_the_matrix_workbook_takes_the_same_queries_whatever_the_size(
     # the request's own and the audit row; what is left out, groups, the codebook (its paths, as light rows: no
     # guide questions any more); one aggregate for the cells and the row totals (two before), after raising its
     # work_mem in a transaction of its own (set_config, and here SAVEPOINT and RELEASE)
-    with django_assert_num_queries(8 + 3):
+    with django_assert_num_queries(7 + 3):
         response = researcher_client.get(reverse("exchange_matrix_xlsx", args=[coded.pk]))
         b"".join(response.streaming_content)

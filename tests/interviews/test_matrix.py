@@ -378,10 +378,10 @@ def test_matrix_page_queries_are_flat(researcher_client, world, researcher, djan
     for n in range(30):
         code = code_create(study=world.study, actor=researcher, name=f"Ekstra {n}")
         make_excerpt(source, researcher, f"Setning {n} her.", [code], [world.ag1])
-    # 3 that every study page makes (session, user, study access), attribute definitions, codes, groups, the aggregate
+    # 2 that every study page makes (session, user with membership and study), attribute definitions, codes, groups, the aggregate
     with django_assert_num_queries(small):
         assert researcher_client.get(url).status_code == 200
-    assert small == 7 + AGGREGATE_EXTRA
+    assert small == 6 + AGGREGATE_EXTRA
 
 
 def test_matrix_export_streams_with_flat_queries(researcher_client, world, researcher, django_assert_num_queries):
@@ -392,14 +392,14 @@ def test_matrix_export_streams_with_flat_queries(researcher_client, world, resea
         assert response.streaming
         return read_csv(response)
 
-    # 3 that every study page makes, attribute definitions, codes, groups, the aggregate: all before the first byte
-    with django_assert_num_queries(7 + AGGREGATE_EXTRA):
+    # 2 that every study page makes, attribute definitions, codes, groups, the aggregate: all before the first byte
+    with django_assert_num_queries(6 + AGGREGATE_EXTRA):
         small = export()
     source = make_source(world.study, researcher, "Stor", [f"Setning {n} her." for n in range(30)])
     for n in range(30):
         code = code_create(study=world.study, actor=researcher, name=f"Ekstra {n}", parent=world.ledelse)
         make_excerpt(source, researcher, f"Setning {n} her.", [code], [world.ag1])
-    with django_assert_num_queries(7 + AGGREGATE_EXTRA):
+    with django_assert_num_queries(6 + AGGREGATE_EXTRA):
         large = export()
     assert len(large) == len(small) + 30
 

@@ -142,8 +142,8 @@ def test_memo_list_query_count_does_not_grow(researcher_client, study, researche
         services.memo_create(study=study, actor=researcher, title=f"Kode-memo {n}", text="t", code=codes[n])
         services.memo_create(study=study, actor=researcher, title=f"Kilde-memo {n}", text="t", source=sources[n])
         services.memo_create(study=study, actor=researcher, title=f"Studie-memo {n}", text="t")
-    # session, user, membership + study, filter choices (codes, sources), page count, the memos with targets
-    with django_assert_num_queries(7):
+    # session, user with membership and study, filter choices (codes, sources), page count, the memos with targets
+    with django_assert_num_queries(6):
         response = researcher_client.get(reverse("memo_list", args=[study.pk]))
     assert response.content.decode().count('class="list-group-item memo"') == min(3 * size, 50)
 

@@ -32,8 +32,8 @@ def test_counts_page_reads_all_meetings_but_one_in_constant_queries(
     researcher_client, study, researcher, django_assert_num_queries, meetings
 ):
     world = build_observation_world(study, researcher, meetings=meetings)
-    # session, user, membership+study, the meetings, the ticks, the points
-    with django_assert_num_queries(6):
+    # session, user with membership and study, the meetings, the ticks, the points
+    with django_assert_num_queries(5):
         response = researcher_client.get(reverse("observation_counts", args=[study.pk]))
     page = response.content.decode()
     assert page.count("data-point=") == len(world.guide.questions)
@@ -52,8 +52,8 @@ def test_checklist_page_queries_do_not_grow_with_points(
     for index in range(extra_points):
         theme.questions.create(text=f"Ekstra punkt {index}", position=100 + index)
     session = world.sessions[0]
-    # session, user, membership+study, the session with its guide, the points, the ticks
-    with django_assert_num_queries(6):
+    # session, user with membership and study, the session with its guide, the points, the ticks
+    with django_assert_num_queries(5):
         response = researcher_client.get(reverse("observation_checklist", args=[study.pk, session.pk]))
     assert response.content.decode().count("data-point=") == len(world.guide.questions) + extra_points
 
@@ -123,9 +123,9 @@ def test_observation_session_page_queries_do_not_grow(
     session = SessionFactory(study=study, kind="observation")
     for index in range(attendees):
         OtherAttendee.objects.create(session=session, role=f"Rolle {index}")
-    # session, user, membership+study, the session with its relations, observers, attendance, recordings, others,
+    # session, user with membership and study, the session with its relations, observers, attendance, recordings, others,
     # the agenda's text sources, the comment threads on the session
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
     assert response.content.decode().count("data-attendee=") == attendees
 
@@ -245,8 +245,8 @@ def test_side_by_side_queries_do_not_grow(
             second_view="b",
             created_by=researcher,
         )
-    # session, user, membership+study, session, sources, disagreements, the form's source choices are given as a list
-    with django_assert_num_queries(6):
+    # session, user with membership and study, session, sources, disagreements, the form's source choices are given as a list
+    with django_assert_num_queries(5):
         response = researcher_client.get(reverse("field_notes_compare", args=[study.pk, session.pk]))
     assert response.content.decode().count("data-disagreement=") == sources
 

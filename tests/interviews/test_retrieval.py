@@ -190,10 +190,10 @@ def test_pagination_fifty_per_page_in_source_then_start_order(researcher_client,
 @pytest.mark.parametrize("count", [3, 60])
 def test_retrieval_query_count_does_not_grow(researcher_client, study, researcher, django_assert_num_queries, count):
     parent, group = many_excerpts(study, researcher, count)
-    # session, user, membership+study; codes, informants, groups, sites, attributes (the form's choices);
+    # session, user with membership and study; codes, informants, groups, sites, attributes (the form's choices);
     # what the export leaves out (informants without consent); count, page of excerpts with source and
     # session, their codings, their speakers.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = researcher_client.get(
             reverse("retrieval", args=[study.pk]), {"code": parent.pk, "descendants": 1, "group": group.pk}
         )
@@ -288,7 +288,7 @@ def test_retrieval_query_count_does_not_grow_with_the_codebook(
     Code.objects.bulk_create(
         Code(study=study, name=f"Kode {n}", position=n, created_by=researcher) for n in range(extra_codes)
     )
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = researcher_client.get(
             reverse("retrieval", args=[study.pk]), {"code": parent.pk, "descendants": 1, "group": group.pk}
         )

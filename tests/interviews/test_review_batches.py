@@ -12,7 +12,7 @@ from tests.interviews.test_review_views import build
 pytestmark = pytest.mark.django_db
 
 CREATE = "review_batch_create"
-DEFINITION_SCREEN_QUERIES = 10
+DEFINITION_SCREEN_QUERIES = 9
 
 
 def test_submit_all_excerpts_of_a_source_from_the_coding_view(study, researcher, researcher_client):

@@ -251,7 +251,7 @@ def test_codebook_review_screen_query_count_does_not_grow(
     assert response.content.decode().count("data-code-id=") == size
 
 
-CODEBOOK_SCREEN_QUERIES = 11
+CODEBOOK_SCREEN_QUERIES = 10
 
 
 def test_the_codebook_review_speaks_bokmal(study, researcher, supervisor):

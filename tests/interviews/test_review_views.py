@@ -13,7 +13,7 @@ from tests.interviews.coding_helpers import make_code, make_excerpt, make_source
 
 pytestmark = pytest.mark.django_db
 
-REVIEW_SCREEN_QUERIES = 11
+REVIEW_SCREEN_QUERIES = 10
 
 
 def build(study, researcher, n: int = 3):
@@ -135,7 +135,7 @@ def test_review_list_query_count_is_pinned(study, researcher, researcher_client,
     code, _excerpts, _hidden = build(study, researcher, n)
     for index in range(n // 2):
         services.review_batch_create(study=study, actor=researcher, title=f"B{index}", code=code)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         researcher_client.get(reverse("review_list", args=[study.pk]))
 
 

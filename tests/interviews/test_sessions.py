@@ -557,8 +557,8 @@ def test_session_list_query_count_does_not_grow(researcher_client, study, django
         session = SessionFactory(study=study, code=f"S{n:02d}", site=site, moderator=moderator)
         for _ in range(3):
             AttendanceFactory(session=session)
-    # session, user, membership+study, the sessions with site, moderator and attendance counts
-    with django_assert_num_queries(4):
+    # session, user with membership and study, the sessions with site, moderator and attendance counts
+    with django_assert_num_queries(3):
         response = researcher_client.get(reverse("session_list", args=[study.pk]))
     assert response.content.decode().count("data-session=") == size
     assert response.content.decode().count("3 / 3") == size
@@ -570,8 +570,8 @@ def test_session_detail_query_count_does_not_grow(researcher_client, study, djan
     for _ in range(size):
         AttendanceFactory(session=session)
         Recording.objects.create(session=session, device="iPhone")
-    # session, user, membership+study, the session with its relations, observers, attendance, recordings,
+    # session, user with membership and study, the session with its relations, observers, attendance, recordings,
     # the questionnaires answered inside interviews, the comment threads
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = researcher_client.get(reverse("session_detail", args=[study.pk, session.pk]))
     assert response.content.decode().count("data-recording=") == size

@@ -538,8 +538,8 @@ def test_source_list_query_count_does_not_grow(researcher_client, researcher, st
             study, researcher, f"Moderator: Spørsmål {n}?\nI{n}: Svar {n}.\n", title=f"Kilde {n}", session=session
         )
         excerpt_of(source, researcher, f"Svar {n}.")
-    # session, user, membership+study, the filter's sessions, the sources with their counts
-    with django_assert_num_queries(5):
+    # session, user with membership and study, the filter's sessions, the sources with their counts
+    with django_assert_num_queries(4):
         response = researcher_client.get(reverse("source_list", args=[study.pk]))
     assert response.content.decode().count("data-source=") == size
 
@@ -550,10 +550,10 @@ def test_importing_a_transcript_takes_the_same_queries_whatever_its_length(
 ):
     text = "".join(f"Moderator: Spørsmål {n}?\nT-K{n % 3 + 1}: Svar {n}.\n" for n in range(turns))
     upload = SimpleUploadedFile("lang.txt", text.encode("utf-8"), content_type="text/plain")
-    # session, user, membership+study; the informants; the source, its labels, turns and audit row in one
+    # session, user with membership and study; the informants; the source, its labels, turns and audit row in one
     # statement (cases.rows.insert_together), so no atomic block and no savepoint. The labels for the message are
     # counted as they are found. A new source has no turns to delete, and its study and author exist.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = researcher_client.post(reverse("source_create", args=[study.pk]), create_data(upload=upload))
     assert response.status_code == 302
     assert SpeakerTurn.objects.filter(source__study=study).count() == 2 * turns

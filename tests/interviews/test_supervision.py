@@ -249,8 +249,8 @@ def test_list_query_count_does_not_grow(
         )
         services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"B{n}", code=code, session=session)
         services.supervision_decision_add(meeting=meeting, actor=researcher, text=f"C{n}", instrument=instrument)
-    # session, user, membership + study, meetings, decisions with their links, attendees
-    with django_assert_num_queries(6):
+    # session, user with membership and study, meetings, decisions with their links, attendees
+    with django_assert_num_queries(5):
         response = researcher_client.get(reverse("supervision_list", args=[study.pk]))
     html = response.content.decode()
     assert html.count('data-decision="') == 3 * size
