@@ -71,6 +71,31 @@ class LockedKey:
     unchanged: tuple[tuple[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Rows of ``model`` given column by column, for many rows alike (a transcript's speaker turns): no instance each.
+
+    ``values`` maps attribute names (``speaker_id``) to a list with one value per row, all lists as long, or to
+    one value for every row (a stand-in such as :data:`PARENT_ID`, or a constant). :func:`insert_together` writes
+    them as it writes instances of ``model``; when the fields named are not all it would write (some take their
+    defaults), when the rows are few, or elsewhere than on PostgreSQL, it makes instances of them first.
+    """
+
+    model: type[models.Model]
+    values: dict[str, Any]
+
+    def __len__(self) -> int:
+        return next((len(value) for value in self.values.values() if isinstance(value, list)), 1)
+
+    def column(self, name: str) -> list:
+        value = self.values[name]
+        return value if isinstance(value, list) else [value] * len(self)
+
+    def instances(self) -> list[models.Model]:
+        columns = {name: self.column(name) for name in self.values}
+        return [self.model(**{name: column[index] for name, column in columns.items()}) for index in range(len(self))]
+
+
 class StaleRow(IntegrityError):
     """The row a :class:`LockedKey` stands for changed or went after it was read; nothing was written."""
 
@@ -83,7 +108,7 @@ _TYPE_MODIFIER = re.compile(r"\(.*?\)")
 
 def insert_together(
     first: models.Model,
-    rows: Iterable[models.Model] = (),
+    rows: Iterable[models.Model | Columns] = (),
     *,
     read: tuple[Precompiled, dict[str, Any]] | None = None,
 ) -> list[tuple]:
@@ -93,7 +118,8 @@ def insert_together(
     :class:`ParentField` one of ``first``'s fields as written (in ``rows`` only), :class:`KeyOf` the key
     of one of the ``rows`` of a model given earlier, :class:`LockedKey` the key of an existing row locked
     if it is unchanged (else :class:`StaleRow`, nothing written). ``rows`` is read after ``first``'s
-    automatic fields (``auto_now``…) are filled, so a generator can copy them (a history row).
+    automatic fields (``auto_now``…) are filled, so a generator can copy them (a history row). Among
+    them, :class:`Columns` gives many rows of a model without an instance each.
 
     On PostgreSQL this is one statement, so one transaction even outside an atomic block:
     ``first``'s INSERT ... RETURNING and one multi-row INSERT per model of ``rows`` (in the order
@@ -164,8 +190,10 @@ class _Together:
         sql, self.params = _insert_sql([first], connection, self._stand_in)
         self.ctes.append(("parent", sql, None))
 
-    def add(self, model: type[models.Model], group: list[models.Model]) -> None:
+    def add(self, model: type[models.Model], group: list[models.Model] | Columns) -> None:
         found = self._insert_from_arrays(group) if len(group) > ROWS_IN_VALUES else None
+        if found is None and isinstance(group, Columns):
+            group = group.instances()
         sql, params = found or _insert_sql(group, self.connection, self._stand_in)
         self.names[model] = name = f"rows_{len(self.names)}"
         self.ctes.append((name, sql, model))
@@ -201,7 +229,7 @@ class _Together:
         return any(
             (row._meta.db_table, field.column) == refused and isinstance(getattr(row, field.attname), LockedKey)
             for group in self.groups
-            for row, field in _stand_in_fields(group)
+            for row, field in _stand_in_fields(group.instances() if isinstance(group, Columns) else group)
         )
 
     def _lock(self, value: LockedKey) -> str:
@@ -247,7 +275,7 @@ class _Together:
         self.returning.setdefault(value.model, {key: None})[column] = None
         return field, f"(SELECT {key} FROM {self.names[value.model]} WHERE {column} = {value_sql})"  # noqa: S608
 
-    def _insert_from_arrays(self, group: list[models.Model]) -> tuple[str, list] | None:
+    def _insert_from_arrays(self, group: list[models.Model] | Columns) -> tuple[str, list] | None:
         """``INSERT INTO table (columns) SELECT ... FROM unnest(%s, ...)``: one array parameter per column.
 
         However many rows, the statement is as long, PostgreSQL plans it as fast, and psycopg
@@ -257,13 +285,18 @@ class _Together:
         A column of stand-ins is one expression: the same :data:`PARENT_ID` or :class:`ParentIdText`
         in every row, or :class:`KeyOf` the same field with one value per row. None if a column
         mixes values and stand-ins or stand-ins of different kinds, or holds arrays itself (``unnest``
-        would flatten them): the caller writes ``VALUES`` instead.
+        would flatten them), or if :class:`Columns` leave a field to its default: the caller writes ``VALUES`` instead.
         """
         connection, quote = self.connection, self.quote
         fields = _fields_to_insert(group)
+        if isinstance(group, Columns) and any(field.attname not in group.values for field in fields):
+            return None
         selected, arrays, select_params, array_params = [], [], [], []
         for field in fields:
-            values = [field.pre_save(row, add=True) for row in group]
+            if isinstance(group, Columns):
+                values = group.column(field.attname)
+            else:
+                values = [field.pre_save(row, add=True) for row in group]
             first = values[0]
             if isinstance(first, KeyOf):
                 if any(
@@ -293,12 +326,13 @@ class _Together:
             # The array's elements are cast to the column's type without its length ("varchar", not
             # "varchar(60)"): an explicit cast would cut a long text where the INSERT refuses it.
             arrays.append(f"CAST(%s AS {_TYPE_MODIFIER.sub('', db_type)}[])")
-            internal_type = target.get_internal_type()
-            # Django's PostgreSQL backend maps each integer field to psycopg's type (Int4…); for an int,
-            # get_db_prep_save gives back adapt_integerfield_value's answer, here without its chain of calls.
-            if internal_type in connection.ops.integerfield_type_map and all(type(value) is int for value in values):
-                adapt = connection.ops.adapt_integerfield_value
-                array_params.append([adapt(value, internal_type) for value in values])
+            # The ints of an integer field go as they are: psycopg sends a list of ints as an array of the
+            # smallest integer type that holds them all, and the CAST gives it the column's type (or refuses
+            # a value out of its range). Django's chain of calls per value would wrap each in psycopg's type.
+            if target.get_internal_type() in connection.ops.integerfield_type_map and all(
+                type(value) is int for value in values
+            ):
+                array_params.append(values)
             else:
                 array_params.append([target.get_db_prep_save(value, connection=connection) for value in values])
         if not arrays:
@@ -306,7 +340,7 @@ class _Together:
         columns = ", ".join(quote(field.column) for field in fields)
         names = ", ".join(f"c{index}" for index in range(len(arrays)))
         sql = (
-            f"INSERT INTO {quote(group[0]._meta.db_table)} ({columns}) "  # noqa: S608
+            f"INSERT INTO {quote(_model_of(group)._meta.db_table)} ({columns}) "  # noqa: S608
             f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS u({names})"
         )
         return sql, select_params + array_params
@@ -336,6 +370,7 @@ def _insert_one_model_at_a_time(first: models.Model, rows: Iterable[models.Model
         return found[0]
 
     for model, group in [(type(first), [first]), *_by_model(list(rows)).items()]:
+        group = group.instances() if isinstance(group, Columns) else group
         for row, field in _stand_in_fields(group):
             setattr(row, field.attname, resolved(getattr(row, field.attname)))
         model._base_manager.using(using).bulk_create(group)
@@ -349,19 +384,40 @@ def _stand_in_fields(group: list[models.Model]) -> Iterator[tuple[models.Model, 
                 yield row, field
 
 
-def _by_model(rows: list[models.Model]) -> dict[type[models.Model], list[models.Model]]:
-    groups: dict[type[models.Model], list[models.Model]] = {}
+def _by_model(rows: list[models.Model | Columns]) -> dict[type[models.Model], list[models.Model] | Columns]:
+    """The rows by model, in the order the models first appear; :class:`Columns` kept if all there is of its model."""
+    groups: dict[type[models.Model], list[models.Model] | Columns] = {}
     for row in rows:
-        groups.setdefault(type(row), []).append(row)
+        model = _model_of(row)
+        if isinstance(row, Columns) and not len(row):
+            continue
+        if model not in groups and isinstance(row, Columns):
+            groups[model] = row
+            continue
+        group = groups.get(model, [])
+        group = group.instances() if isinstance(group, Columns) else group
+        group.extend(row.instances() if isinstance(row, Columns) else [row])
+        groups[model] = group
     return groups
 
 
-def _fields_to_insert(group: list[models.Model]) -> list[models.Field]:
+def _model_of(rows: models.Model | list[models.Model] | Columns) -> type[models.Model]:
+    if isinstance(rows, Columns):
+        return rows.model
+    return type(rows[0]) if isinstance(rows, list) else type(rows)
+
+
+def _fields_to_insert(group: list[models.Model] | Columns) -> list[models.Field]:
     """The fields ``bulk_create`` writes: all but an automatic key not set on any row."""
+    if isinstance(group, Columns):
+        given = group.values.get(group.model._meta.pk.attname)
+        unset = given is None or (isinstance(given, list) and all(value is None for value in given))
+    else:
+        unset = all(row.pk is None for row in group)
     return [
         field
-        for field in group[0]._meta.concrete_fields
-        if not (field.primary_key and field.db_returning and all(row.pk is None for row in group))
+        for field in _model_of(group)._meta.concrete_fields
+        if not (field.primary_key and field.db_returning and unset)
     ]
 
 

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 
 from cases.models import Informant, Membership, Study, User
 from cases.precompiled import Precompiled
-from cases.rows import PARENT_ID, KeyOf, ParentIdText, insert_together
+from cases.rows import PARENT_ID, Columns, KeyOf, ParentIdText, insert_together
 from cases.services.audit import audit_event, audit_record
 from cases.services.records import record_update
 from interviews import importers
@@ -231,16 +231,17 @@ def source_create(
         SpeakerLabel(source_id=PARENT_ID, label=label, role=role, informant_id=informant_id)
         for label, (role, informant_id) in _label_roles(found, informants_by_code).items()
     ]
-    turns = [
-        SpeakerTurn(
-            source_id=PARENT_ID,
-            speaker_id=KeyOf(SpeakerLabel, "label", turn.label),
-            start=turn.start,
-            end=turn.end,
-            label_end=turn.label_end,
-        )
-        for turn in found
-    ]
+    # Column by column: a transcript has hundreds of turns, and an instance for each costs more than writing it.
+    turns = Columns(
+        SpeakerTurn,
+        {
+            "source_id": PARENT_ID,
+            "speaker_id": [KeyOf(SpeakerLabel, "label", turn.label) for turn in found],
+            "start": [turn.start for turn in found],
+            "end": [turn.end for turn in found],
+            "label_end": [turn.label_end for turn in found],
+        },
+    )
     event = audit_event(
         study=study,
         actor=actor,
@@ -255,7 +256,7 @@ def source_create(
     event.target_id, event.target_label = PARENT_ID, ParentIdText("source ")  # "source 12", once it has its key
     # One statement, so one transaction without a block (nor, inside the caller's, a savepoint): the source,
     # its labels, the turns pointing at their labels and the audit row naming the source.
-    insert_together(source, [*labels, *turns, event])
+    insert_together(source, [*labels, turns, event])
     source.label_count = len(labels)
     return source
 

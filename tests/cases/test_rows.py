@@ -9,6 +9,7 @@ from cases.models import AuditEvent
 from cases.rows import (
     PARENT_ID,
     ROWS_IN_VALUES,
+    Columns,
     KeyOf,
     LockedKey,
     ParentField,
@@ -92,6 +93,73 @@ def test_integer_columns_from_arrays_keep_their_values(vendor, starts):
     insert_together(source, rows)
     found = SpeakerTurn.objects.filter(source=source).order_by("start").values_list("start", "end", "label_end")
     assert list(found) == sorted((int(s), int(s), int(s)) for s in starts)
+
+
+def test_an_integer_past_its_column_is_refused_and_nothing_is_written(vendor):
+    source = _source()
+    rows = _rows(["I1"], [])
+    starts = [3_000_000_000 + n for n in range(ROWS_IN_VALUES + 5)]  # past an integer column
+    rows += [
+        SpeakerTurn(source_id=PARENT_ID, speaker_id=KeyOf(SpeakerLabel, "label", "I1"), start=s, end=s, label_end=s)
+        for s in starts
+    ]
+    with pytest.raises(DataError), transaction.atomic():
+        insert_together(source, rows)
+    assert not SpeakerTurn.objects.exists()
+    assert not SpeakerLabel.objects.exists()
+
+
+def _turn_columns(turns: list[tuple[str, int, int]]) -> Columns:
+    """The turns of :func:`_rows`, column by column."""
+    return Columns(
+        SpeakerTurn,
+        {
+            "source_id": PARENT_ID,
+            "speaker_id": [KeyOf(SpeakerLabel, "label", label) for label, _start, _end in turns],
+            "start": [start for _label, start, _end in turns],
+            "end": [end for _label, _start, end in turns],
+            "label_end": [start + 3 for _label, start, _end in turns],
+        },
+    )
+
+
+@pytest.mark.parametrize("count", [0, 3, ROWS_IN_VALUES + 20])
+def test_columns_write_the_same_rows_with_the_same_statement_as_instances(vendor, count):
+    names = ["I1", "I2", "Moderator"]
+    turns = [(names[n % 3], 10 * n, 10 * n + 10) for n in range(count)]
+    written, statements = [], []
+    for rows in (_rows(names, turns), [*_rows(names, []), _turn_columns(turns)]):
+        source = _source()
+        executed = []
+        with connection.execute_wrapper(lambda execute, sql, *args: executed.append(sql) or execute(sql, *args)):
+            insert_together(source, rows)
+        statements.append(executed)  # the SQL as sent, its values apart
+        written.append(
+            list(SpeakerTurn.objects.filter(source=source).values_list("speaker__label", "start", "end", "label_end"))
+        )
+    assert sorted(written[0]) == sorted(written[1]) == sorted((label, s, e, s + 3) for label, s, e in turns)
+    if vendor == "postgresql":
+        assert statements[0] == statements[1]
+
+
+def test_columns_leaving_a_field_to_its_default_are_written_with_it(vendor):
+    source = _source()
+    labels = Columns(SpeakerLabel, {"source_id": PARENT_ID, "label": [f"I{n}" for n in range(ROWS_IN_VALUES + 3)]})
+    insert_together(source, [labels])
+    roles = set(SpeakerLabel.objects.filter(source=source).values_list("role", flat=True))
+    assert roles == {SpeakerLabel.Role.UNIDENTIFIED}
+    assert SpeakerLabel.objects.filter(source=source).count() == ROWS_IN_VALUES + 3
+
+
+def test_columns_and_instances_of_one_model_are_written_together(vendor):
+    source = _source()
+    early = [SpeakerLabel(source_id=PARENT_ID, label="Moderator")]
+    many = Columns(SpeakerLabel, {"source_id": PARENT_ID, "label": [f"I{n}" for n in range(ROWS_IN_VALUES + 3)]})
+    late = SpeakerLabel(source_id=PARENT_ID, label="Ukjent")
+    insert_together(source, [*early, many, late, *_rows([], [("I1", 0, 5)]), _turn_columns([("Ukjent", 9, 20)])])
+    assert SpeakerLabel.objects.filter(source=source).count() == ROWS_IN_VALUES + 5
+    turns = SpeakerTurn.objects.filter(source=source).order_by("start").values_list("speaker__label", "start")
+    assert list(turns) == [("I1", 0), ("Ukjent", 9)]
 
 
 def test_a_column_mixing_values_and_stand_ins_is_written_too(vendor):
