@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
+import subprocess
+import sys
 import weakref
+from pathlib import Path
 
 import pytest
 from celery.signals import worker_init, worker_process_init
@@ -28,6 +32,23 @@ def test_the_wsgi_application_freezes_what_start_up_loaded_and_raises_the_young_
     importlib.reload(config.wsgi)
     assert gc.get_threshold() == GC_THRESHOLDS
     assert gc.get_freeze_count() > 10_000  # modules, Django's apps, URL patterns…
+
+
+def test_the_url_patterns_and_their_views_are_loaded_before_freezing():
+    """In a process of its own: in this one, other tests have loaded them long before."""
+    probe = (
+        "import gc, sys\n"
+        "import config.wsgi\n"
+        "print(int('interviews.views.coding' in sys.modules))\n"
+        "import config.urls\n"
+        "print(int(id(config.urls.urlpatterns) in {id(obj) for obj in gc.get_objects()}))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "PYTHONPATH": str(root)}
+    found = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert found.stdout.split() == ["1", "0"]  # the views loaded; the patterns frozen, out of every pass
 
 
 @pytest.mark.parametrize("signal", [worker_init, worker_process_init])
