@@ -5,7 +5,7 @@ Usage (from the repository root; Taguette lives in a throwaway virtualenv, never
     python3.11 -m venv bench/.taguette-venv
     bench/.taguette-venv/bin/pip install taguette==1.5.2 'psycopg2-binary<3'
     .venv/bin/python bench/versus_taguette.py [--documents 80] [--chars 31000] [--highlights 2000] [--exports 10]
-                                              [--block 25] [--no-analyze]
+                                              [--block 25] [--no-analyze] [--timings times.json]
     .venv/bin/python bench/versus_taguette.py --documents 20 --idle 0,2,5,20,50   # the idle penalty, below
 
 Both run on 127.0.0.1 against PostgreSQL (``thesis_bench9_taguette`` for us,
@@ -381,6 +381,7 @@ def main() -> None:
         action="store_true",
         help="leave both databases without planner statistics after the imports (autovacuum off, as on these machines)",
     )
+    parser.add_argument("--timings", type=Path, help="also write every request's time (ms) to this JSON file")
     parser.add_argument("--port", type=int, default=8392)
     parser.add_argument("--taguette-port", type=int, default=8393)
     args = parser.parse_args()
@@ -403,6 +404,8 @@ def main() -> None:
         started = time.perf_counter()
         results = run((ours, taguette), docs, spans, args.exports, args.block, analysed=not args.no_analyze)
         print(f"Both: {time.perf_counter() - started:.1f} s", flush=True)
+    if args.timings:
+        args.timings.write_text(json.dumps(results), encoding="utf-8")
 
     # Taguette trims the whitespace around a highlight's text in its export; compare without it.
     ours_texts = sorted(t.strip() for t in ours.exported)
