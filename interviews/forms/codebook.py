@@ -134,7 +134,9 @@ class MemoForm(forms.ModelForm):
 
 
 class MemoFilterForm(forms.Form):
-    target = forms.ChoiceField(label=_("About"), required=False)
+    target = forms.ChoiceField(
+        label=_("About"), required=False, widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
 
     def __init__(self, *args: Any, study: Study, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

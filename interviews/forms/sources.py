@@ -126,7 +126,11 @@ class SourceNewVersionForm(TextInputForm):
 class SourceFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *Source.Kind.choices], required=False)
     session = SessionChoiceField(
-        label=_("Session"), queryset=Session.objects.none(), required=False, empty_label=_("All sessions")
+        label=_("Session"),
+        queryset=Session.objects.none(),
+        required=False,
+        empty_label=_("All sessions"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),  # as the kind's beside it
     )
 
     def __init__(self, *args, study: Study, **kwargs):
