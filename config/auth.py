@@ -7,8 +7,8 @@ our 2-core machine; ``cases/precompiled.py``). Logging in, permissions and the c
 are Django's own.
 
 A study page needs the user's membership of its study next: inside
-``cases.permissions.membership_with_user`` the same query reads it (``cases.permissions.user_with_membership``), one round trip fewer
-on every study page.
+``cases.permissions.membership_with_user`` the same query reads it
+(``cases.permissions.user_with_membership``), one round trip fewer on every study page.
 """
 
 from __future__ import annotations

@@ -133,10 +133,12 @@ def test_a_second_beat_cannot_take_the_schedule_lock():
     first = acquire_beat_lock()
     try:
         with pytest.raises(BeatAlreadyRunning):
-            acquire_beat_lock()
+            acquire_beat_lock(wait=0.3)  # a second beat waits, then still refuses
     finally:
         first.close()
-    second = acquire_beat_lock()  # the lock went with the first beat's connection
+    # The lock went with the first beat's connection, once PostgreSQL has ended that session: a beat started
+    # right after waits for it (without the wait this failed now and then).
+    second = acquire_beat_lock(wait=10)
     second.close()
 
 
