@@ -185,6 +185,15 @@ def write_urls(study, meeting, decision) -> list[tuple[str, str, dict]]:
     ]
 
 
+def test_the_empty_list_speaks_to_whoever_reads_it(researcher_client, supervisor_client, study):
+    url = reverse("supervision_list", args=[study.pk])
+    student, supervisor = researcher_client.get(url).content.decode(), supervisor_client.get(url).content.decode()
+    assert "Record each meeting with your supervisor" in student
+    assert "Record the first meeting" in student
+    assert "The student records each supervision meeting here" in supervisor
+    assert "with your supervisor" not in supervisor
+
+
 def test_supervisor_reads_but_every_write_is_403(supervisor_client, study, meeting, decision):
     before = state()
     response = supervisor_client.get(reverse("supervision_list", args=[study.pk]))
