@@ -135,6 +135,12 @@ class _MembershipRead(NamedTuple):
     study: Study | None
 
 
+def _membership_read(study_id: int, row: tuple | None, alias: str) -> _MembershipRead:
+    """The role and the study's fields as both queries give them (``row``), or None for no membership."""
+    role, *values = row or (None,)
+    return _MembershipRead(study_id, role, None if role is None else instance(Study, tuple(values), alias))
+
+
 def user_with_membership(user_id, study_id: int) -> User | None:
     """The user ``user_id`` (None if there is none), carrying its membership of ``study_id`` for :func:`get_study_for`.
 
@@ -147,8 +153,7 @@ def user_with_membership(user_id, study_id: int) -> User | None:
         return None
     alias, width = _USER_WITH_MEMBERSHIP.alias(User), len(User._meta.concrete_fields)
     user = instance(User, rows[0][:width], alias)
-    role, *values = rows[0][width:]
-    user.membership_read = _MembershipRead(study_id, role, None if role is None else instance(Study, values, alias))
+    user.membership_read = _membership_read(study_id, rows[0][width:], alias)
     return user
 
 
@@ -160,17 +165,14 @@ def get_study_for(user: User, study_id: int, action: Action = Action.VIEW) -> tu
     if not user.is_authenticated:
         raise Http404("No such study.")
     read = getattr(user, "membership_read", None)
-    if read is not None and read.study_id == study_id:
-        role, study = read.role, read.study
-    else:
+    if read is None or read.study_id != study_id:
         rows = _MEMBERSHIP_WITH_STUDY.rows(model=Membership, study=study_id, user=user.pk)
-        role, *values = rows[0] if rows else (None,)
-        study = None if role is None else instance(Study, tuple(values), _MEMBERSHIP_WITH_STUDY.alias(Membership))
-    if role is None:
+        read = _membership_read(study_id, rows[0] if rows else None, _MEMBERSHIP_WITH_STUDY.alias(Membership))
+    if read.role is None:
         raise Http404("No such study.")
-    if not role_allows(study, role, action):
+    if not role_allows(read.study, read.role, action):
         raise PermissionDenied
-    return study, role
+    return read.study, read.role
 
 
 def get_object_in_study(queryset: models.QuerySet[M] | type[M], study: Study, pk: int, *, path: str = "study") -> M:
