@@ -495,11 +495,15 @@ function start(root) {
       const direction = { ArrowRight: "forward", ArrowDown: "forward", ArrowLeft: "backward", ArrowUp: "backward" };
       const unit = event.key === "ArrowUp" || event.key === "ArrowDown" ? "line" : event.ctrlKey ? "word" : "character";
       selection.modify("extend", direction[event.key], unit);
+      // selectionchange comes later, as its own task: a key pressed at once must see this selection.
+      readSelection();
       return;
     }
     if (!canEdit || event.ctrlKey || event.metaKey || event.altKey) return;
     // On a button, link or disclosure Enter and letters keep their own meaning.
     if (document.activeElement && document.activeElement.closest("button, a, summary, label")) return;
+    // A selection made with the mouse just before the key may not have reached state yet.
+    readSelection();
     if (/^[1-9]$/.test(event.key)) {
       const option = document.querySelector(`#coding-codes .code-option[data-shortcut="${event.key}"]`);
       if (!option) return;
