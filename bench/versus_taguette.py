@@ -6,11 +6,13 @@ Usage (from the repository root; Taguette lives in a throwaway virtualenv, never
     bench/.taguette-venv/bin/pip install taguette==1.5.2 'psycopg2-binary<3'
     .venv/bin/python bench/versus_taguette.py [--documents 80] [--chars 31000] [--highlights 2000] [--exports 10]
                                               [--block 25] [--no-analyze] [--timings times.json]
+                                              [--worker-class gthread|sync]
     .venv/bin/python bench/versus_taguette.py --documents 20 --idle 0,2,5,20,50   # the idle penalty, below
 
 Both run on 127.0.0.1 against PostgreSQL (``thesis_bench9_taguette`` for us,
 ``thesis_bench9_taguette_tg`` for Taguette; both dropped and re-created), each as one process
-(gunicorn with one sync worker; Taguette's single Tornado process), driven by one sequential client, so
+(one gunicorn worker process, run as docs/DEPLOY.md runs it, keeping the client's connection open between
+requests, or ``--worker-class sync``; Taguette's single Tornado process), driven by one sequential client, so
 the figures are per-request latencies of the same workload:
 
 1. import ``--documents`` Norwegian transcripts of ``--chars`` characters (ours: the source upload form
@@ -272,8 +274,16 @@ def run(tools, docs, spans, exports: int, block: int, *, analysed: bool = True) 
     return timings
 
 
+# One gunicorn process either way. "gthread" is how docs/DEPLOY.md runs it: it keeps the client's connection
+# open between requests, as Taguette's Tornado does. "sync" (the earlier rounds) opens a new one per request.
+WORKER_CLASSES = {
+    "gthread": ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "75"],
+    "sync": ["--worker-class", "sync"],
+}
+
+
 @contextmanager
-def both_running(port: int, taguette_port: int) -> Iterator[tuple[Ours, Taguette]]:
+def both_running(port: int, taguette_port: int, worker_class: str = "gthread") -> Iterator[tuple[Ours, Taguette]]:
     """Fresh databases, our gunicorn and Taguette started on loopback, each logged in with its study or project."""
     recreate_database(OURS_DB)
     recreate_database(TAGUETTE_DB)
@@ -297,6 +307,7 @@ def both_running(port: int, taguette_port: int) -> Iterator[tuple[Ours, Taguette
                 f"127.0.0.1:{port}",
                 "--workers",
                 "1",
+                *WORKER_CLASSES[worker_class],
                 "--log-level",
                 "warning",
             ],
@@ -382,6 +393,12 @@ def main() -> None:
         help="leave both databases without planner statistics after the imports (autovacuum off, as on these machines)",
     )
     parser.add_argument("--timings", type=Path, help="also write every request's time (ms) to this JSON file")
+    parser.add_argument(
+        "--worker-class",
+        choices=sorted(WORKER_CLASSES),
+        default="gthread",
+        help="our gunicorn's worker: gthread with keep-alive as deployed (default), or sync (earlier rounds)",
+    )
     parser.add_argument("--port", type=int, default=8392)
     parser.add_argument("--taguette-port", type=int, default=8393)
     args = parser.parse_args()
@@ -396,7 +413,7 @@ def main() -> None:
         start = rng.randrange(0, max(1, len(text) - 25))
         spans.append((doc, line, start, min(len(text), start + rng.randint(20, 200))))
 
-    with both_running(args.port, args.taguette_port) as (ours, taguette):
+    with both_running(args.port, args.taguette_port, args.worker_class) as (ours, taguette):
         if args.idle:
             idle_penalty(ours, taguette, docs, spans, args.idle)
             return
@@ -416,7 +433,7 @@ def main() -> None:
         print("Only Taguette:", sorted(set(taguette_texts) - set(ours_texts))[:2])
     print(
         f"\n{args.documents} documents of ~{args.chars:,} characters, {args.highlights} highlights, "
-        f"blocks of {args.block}; "
+        f"blocks of {args.block}, our gunicorn {args.worker_class}; "
         f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after; "
         f"{'no ANALYZE' if args.no_analyze else 'both databases analysed after the imports'}. "
         f"Exports: {len(ours_texts)} rows ours, {len(taguette_texts)} Taguette, same texts: {same}.\n"
