@@ -231,23 +231,21 @@ def _changed(
     rows = list(rows or []) + (parts.excerpt_rows(source, book, ids=list(upsert)) if upsert else [])
     windows = _merged([parts.line_window(source.text, start, end) for start, end in spans])
     labels = parts.margin_labels()
-    context = {
-        "study": study,
-        "source": source,
-        "message": message,
-        "warning": warning,
-        "can_edit": True,
+    # Built in Python, not a template: every applied code answers with it (0.4 ms through the template engine).
+    toolbar = parts.toolbar_html(
+        can_edit=True,
         # A write that recorded a coding action can be undone; saves a query on the hot path.
-        "can_undo": recorded_action or _can_undo(request, source),
-        "windows": [
-            (low, high, parts.text_html(source, book, window=(low, high), **_read_around(around, low, high)))
-            for low, high in windows
-        ],
-        "items": [(row["id"], parts.margin_item(row, True, labels)) for row in rows],
-        "removed": removed,
-        "codes_html": parts.code_panel_html(book) if codes_changed else None,
-    }
-    return render(request, "interviews/coding/changes.html", context)
+        can_undo=recorded_action or _can_undo(request, source),
+        message=message,
+        warning=warning,
+    )
+    windows_html = [
+        (low, high, parts.text_html(source, book, window=(low, high), **_read_around(around, low, high)))
+        for low, high in windows
+    ]
+    items = [(row["id"], parts.margin_item(row, True, labels)) for row in rows]
+    codes_html = parts.code_panel_html(book) if codes_changed else None
+    return HttpResponse(parts.changes_html(toolbar, windows_html, items, removed, codes_html))
 
 
 def _read_around(around: tuple[tuple[int, int], list, list] | None, low: int, high: int) -> dict:
@@ -409,16 +407,18 @@ def excerpt_code_remove(request: HttpRequest, study: Study, pk: int) -> HttpResp
     code, errors = _posted_code(request, study)
     if code is None:
         return _refused(request, study, excerpt.source, errors)
+    # Removing its last code deletes the excerpt, and the delete clears excerpt.pk: keep it for the answer.
+    excerpt_pk = excerpt.pk
     services.excerpt_code_remove(excerpt=excerpt, actor=request.user, code=code)
-    still_there = Excerpt.objects.filter(pk=excerpt.pk).exists()
+    still_there = Excerpt.objects.filter(pk=excerpt_pk).exists()
     return _changed(
         request,
         study,
         excerpt.source,
         _("Removed “%(code)s”.") % {"code": code.name},
         spans=[(excerpt.start, excerpt.end)],
-        upsert=[excerpt.pk] if still_there else [],
-        removed=[] if still_there else [excerpt.pk],
+        upsert=[excerpt_pk] if still_there else [],
+        removed=[] if still_there else [excerpt_pk],
     )
 
 

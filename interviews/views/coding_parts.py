@@ -375,6 +375,63 @@ def text_html(
     return render_segments(text, segments(text, marks, turn_marks, window=(low, high)))
 
 
+# --- the toolbar and the answer to a write -------------------------------------------------------------------
+
+
+@functools.cache
+def _toolbar_labels(language: str | None) -> Mapping[str, str]:
+    return MappingProxyType({"hint": escape(_("Select text, then pick a code.")), "undo": escape(_("Undo"))})
+
+
+def toolbar_html(
+    *, can_edit: bool, can_undo: bool, message: str = "", warning: str = "", errors: list[str] = ()
+) -> SafeString:
+    """The status line above the text (errors, else the message of the last write, else a hint) and Undo."""
+    labels = _toolbar_labels(get_language())
+    if errors:
+        status = '<span class="text-danger">' + "".join(f"{escape(error)} " for error in errors) + "</span>"
+    elif message:
+        status = escape(message)
+        if warning:
+            status += (
+                ' <span class="text-warning-emphasis" data-consent-warning>'
+                f'<i class="bi bi-exclamation-triangle"></i> {escape(warning)}</span>'
+            )
+    elif can_edit:
+        status = f'<span class="text-body-secondary">{labels["hint"]}</span>'
+    else:
+        status = ""
+    undo = (
+        f'<button id="undo" class="btn btn-sm btn-outline-secondary" type="button"{"" if can_undo else " disabled"}>'
+        f'<i class="bi bi-arrow-counterclockwise"></i> {labels["undo"]} <kbd>Ctrl+Z</kbd></button>'
+        if can_edit
+        else ""
+    )
+    # The status's words are escaped above; the tags are ours.
+    return mark_safe(  # noqa: S308
+        '<div class="d-flex align-items-center gap-2 mb-2">'
+        f'<div id="coding-status" class="small me-auto" role="status" aria-live="polite">{status}</div>{undo}</div>'
+    )
+
+
+def changes_html(
+    toolbar: SafeString,
+    windows: list[tuple[int, int, SafeString]],
+    items: list[tuple[int, SafeString]],
+    removed: list[int] = (),
+    codes_html: SafeString | None = None,
+) -> SafeString:
+    """The answer to a local write, as coding.js swaps it in: each ``<template>`` names what it replaces."""
+    out = [f'<template data-target="coding-toolbar">{toolbar}</template>']
+    out += [f'<template data-text-window="{int(low)} {int(high)}">{html}</template>' for low, high, html in windows]
+    out += [f'<template data-margin-item="{int(pk)}">{html}</template>' for pk, html in items]
+    out += [f'<template data-margin-remove="{int(pk)}"></template>' for pk in removed]
+    if codes_html is not None:
+        out.append(f'<template data-target="coding-codes">{codes_html}</template>')
+    # Numbers and pieces that are safe already.
+    return mark_safe("\n".join(out))  # noqa: S308
+
+
 # --- the margin --------------------------------------------------------------------------------------------
 
 

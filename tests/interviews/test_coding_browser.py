@@ -142,3 +142,25 @@ def test_a_large_codebook_opens_by_keyboard_searches_on_the_server_and_applies(p
     page.locator("#add-to-excerpt").click()
     page.wait_for_selector(f"#excerpt-{excerpt.pk} .code-badge >> nth=1")
     assert {code.name for code in excerpt.codes.all()} == {"Taus kunnskap", "Kode 00-03"}
+
+
+def test_removing_the_last_code_takes_the_excerpt_out_of_text_and_margin(page):  # noqa: F811
+    user = UserFactory(email="fjern@uni.no", full_name="Frida Fjern", password="Lang-passord-2026")
+    study = StudyFactory(created_by=user)
+    source = make_source(study, TEXT)
+    code = make_code(study, "Læring", colour="#2a9d8f")
+    start = TEXT.index(SENTENCE)
+    excerpt = Excerpt.objects.create(
+        study=study, source=source, start=start, end=start + len(SENTENCE), text=SENTENCE, created_by=user
+    )
+    excerpt.codes.add(code, through_defaults={"created_by": user})
+
+    log_in(page, "fjern@uni.no")
+    page.goto(reverse("coding_view", args=[study.pk, source.pk]))
+    assert page.locator(".margin-item").count() == 1
+    page.locator(f"#excerpt-{excerpt.pk} [data-action=remove]").click()
+    # The answer names the excerpt that went: its item leaves the margin and its highlight the text, no reload.
+    page.wait_for_selector(f"#excerpt-{excerpt.pk}", state="detached")
+    assert page.locator("#coding-text .hl").count() == 0
+    assert not Excerpt.objects.exists()
+    assert page.locator("#coding-status").inner_text().startswith("Removed")

@@ -468,11 +468,20 @@ def test_add_and_remove_codes(researcher_client, study, excerpt, codes):
     assert researcher_client.post(add, {"code": foreign.pk}, **FETCH).status_code == 400
     assert researcher_client.post(add, {"code": codes["dropped"].pk}, **FETCH).status_code == 400
     assert researcher_client.post(add, {}, **FETCH).status_code == 400
-    assert researcher_client.post(remove, {"code": codes["læring"].pk}, **FETCH).status_code == 200
+    kept = researcher_client.post(remove, {"code": codes["læring"].pk}, **FETCH)
+    assert kept.status_code == 200
     assert list(excerpt.codes.all()) == [codes["kjennskap"]]
-    # Removing the last code removes the excerpt.
-    assert researcher_client.post(remove, {"code": codes["kjennskap"].pk}, **FETCH).status_code == 200
+    # The margin item is replaced, not removed.
+    assert (
+        f'data-margin-item="{excerpt.pk}"' in kept.content.decode()
+        and "data-margin-remove" not in kept.content.decode()
+    )
+    # Removing the last code removes the excerpt, and the answer tells the page which margin item goes.
+    gone = researcher_client.post(remove, {"code": codes["kjennskap"].pk}, **FETCH)
+    assert gone.status_code == 200
     assert not Excerpt.objects.exists()
+    assert f'<template data-margin-remove="{excerpt.pk}"></template>' in gone.content.decode()
+    assert "data-margin-item" not in gone.content.decode()
 
 
 def test_excerpt_of_another_study_is_404(researcher_client, study, codes):
@@ -873,3 +882,34 @@ def test_a_codebook_read_again_comes_from_the_process_and_an_edit_is_seen_at_onc
     code_update(code=codes["læring"], actor=study.created_by, data={"name": "Læring i praksis"})
     monkeypatch.undo()
     assert "RQ1 › Læring i praksis" in coding_parts.codebook(study).paths.values()
+
+
+def test_the_toolbar_escapes_what_it_shows_and_speaks_the_users_language():
+    from django.utils import translation
+
+    kwargs = {"can_edit": True, "can_undo": False}
+    errors = coding_parts.toolbar_html(**kwargs, errors=["<b>1</b>", "to & fro"], message="ignored")
+    assert '<span class="text-danger">&lt;b&gt;1&lt;/b&gt; to &amp; fro </span>' in errors and "ignored" not in errors
+    coded = coding_parts.toolbar_html(**kwargs, message="Kodet <i>", warning='TV5 "uten" samtykke')
+    assert "Kodet &lt;i&gt; <span" in coded and "data-consent-warning" in coded
+    assert "TV5 &quot;uten&quot; samtykke</span>" in coded
+    assert '<button id="undo" class="btn btn-sm btn-outline-secondary" type="button" disabled>' in coded
+    assert 'type="button">' in coding_parts.toolbar_html(can_edit=True, can_undo=True)
+    # A reader sees no hint to select text and no Undo.
+    reader = coding_parts.toolbar_html(can_edit=False, can_undo=False)
+    assert 'aria-live="polite"></div></div>' in reader and "undo" not in reader
+    with translation.override("nb"):
+        norsk = coding_parts.toolbar_html(**kwargs)
+    with translation.override("en"):
+        english = coding_parts.toolbar_html(**kwargs)
+    assert "Select text, then pick a code." in english and "Undo" in english
+    assert "Select text" not in norsk and "Undo" not in norsk
+
+
+def test_a_refused_form_shows_its_errors_in_the_page_toolbar(researcher_client, study, excerpt):
+    # Without JavaScript: the coding page again, the reasons in its status line.
+    url = reverse("excerpt_code_add", args=[study.pk, excerpt.pk])
+    response = researcher_client.post(url, {"code": make_code(StudyFactory(), "Fremmed").pk})
+    assert response.status_code == 400
+    status = re.search(r'<div id="coding-status"[^>]*>(.*?)</div>', response.content.decode(), re.S).group(1)
+    assert 'class="text-danger"' in status and status.strip() != '<span class="text-danger"></span>'
