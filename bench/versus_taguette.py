@@ -49,6 +49,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -285,6 +286,11 @@ WORKER_CLASSES = {
 @contextmanager
 def both_running(port: int, taguette_port: int, worker_class: str = "gthread") -> Iterator[tuple[Ours, Taguette]]:
     """Fresh databases, our gunicorn and Taguette started on loopback, each logged in with its study or project."""
+    for taken in (port, taguette_port):
+        # Else the health checks below would find whatever answers there (a server left from an earlier run).
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", taken)) == 0:
+                raise SystemExit(f"127.0.0.1:{taken} is in use (a server left from an earlier run?): stop it first")
     recreate_database(OURS_DB)
     recreate_database(TAGUETTE_DB)
     env = {
@@ -298,6 +304,7 @@ def both_running(port: int, taguette_port: int, worker_class: str = "gthread") -
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS")})
     ours = Ours(port)
     ours.setup()
+    LOG.parent.mkdir(exist_ok=True)
     processes = [
         subprocess.Popen(  # noqa: S603 - fixed arguments
             [
@@ -314,15 +321,17 @@ def both_running(port: int, taguette_port: int, worker_class: str = "gthread") -
             cwd=ROOT,
             env=env,
         ),  # fmt: skip
-        subprocess.Popen(  # noqa: S603 - fixed arguments
-            [str(TAGUETTE_PYTHON), str(ROOT / "bench" / "taguette_launcher.py"), str(taguette_port), TAGUETTE_DB],
-            cwd=ROOT,
-            # Into a file: Taguette logs every request, and an unread pipe would fill up and block it.
-            stdout=open(LOG, "w", encoding="utf-8"),  # noqa: SIM115 - closed with the process
-            stderr=subprocess.STDOUT,
-        ),  # fmt: skip
     ]
     try:
+        processes.append(
+            subprocess.Popen(  # noqa: S603 - fixed arguments
+                [str(TAGUETTE_PYTHON), str(ROOT / "bench" / "taguette_launcher.py"), str(taguette_port), TAGUETTE_DB],
+                cwd=ROOT,
+                # Into a file: Taguette logs every request, and an unread pipe would fill up and block it.
+                stdout=open(LOG, "w", encoding="utf-8"),  # noqa: SIM115 - closed with the process
+                stderr=subprocess.STDOUT,
+            )
+        )
         token = None
         deadline = time.monotonic() + 60
         while token is None and time.monotonic() < deadline:
