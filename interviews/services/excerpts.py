@@ -391,15 +391,15 @@ def excerpt_code_add(*, excerpt: Excerpt, actor: User, code: Code) -> Coding:
     return coding
 
 
-def excerpt_code_remove(*, excerpt: Excerpt, actor: User, code: Code) -> None:
-    """Remove a code; an excerpt left with no code is deleted (it would be invisible otherwise)."""
+def excerpt_code_remove(*, excerpt: Excerpt, actor: User, code: Code) -> bool:
+    """Remove a code; an excerpt left with no code is deleted (it would be invisible otherwise): then True."""
     with transaction.atomic():
         deleted, _rows = Coding.objects.filter(excerpt=excerpt, code=code).delete()
         if not deleted:
-            return
+            return False
         if not excerpt.codings.exists():
             _excerpt_delete(excerpt, actor, removed_code=code.pk)
-            return
+            return True
         CodingAction.objects.create(
             study_id=excerpt.study_id,
             actor=actor,
@@ -416,6 +416,7 @@ def excerpt_code_remove(*, excerpt: Excerpt, actor: User, code: Code) -> None:
             label=code.name,
             code=code.pk,
         )
+    return False
 
 
 def _snapshot(excerpt: Excerpt) -> dict:

@@ -409,16 +409,15 @@ def excerpt_code_remove(request: HttpRequest, study: Study, pk: int) -> HttpResp
         return _refused(request, study, excerpt.source, errors)
     # Removing its last code deletes the excerpt, and the delete clears excerpt.pk: keep it for the answer.
     excerpt_pk = excerpt.pk
-    services.excerpt_code_remove(excerpt=excerpt, actor=request.user, code=code)
-    still_there = Excerpt.objects.filter(pk=excerpt_pk).exists()
+    gone = services.excerpt_code_remove(excerpt=excerpt, actor=request.user, code=code)
     return _changed(
         request,
         study,
         excerpt.source,
         _("Removed “%(code)s”.") % {"code": code.name},
         spans=[(excerpt.start, excerpt.end)],
-        upsert=[excerpt_pk] if still_there else [],
-        removed=[] if still_there else [excerpt_pk],
+        upsert=[] if gone else [excerpt_pk],
+        removed=[excerpt_pk] if gone else [],
     )
 
 

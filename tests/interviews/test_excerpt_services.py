@@ -144,7 +144,7 @@ def test_undo_walks_back_each_action(source, code, researcher, study):
     services.excerpt_code_add(excerpt=excerpt, actor=researcher, code=second)
     new_start, new_end, new_text = span("fornye organisasjonen")
     services.excerpt_adjust(excerpt=excerpt, actor=researcher, start=new_start, end=new_end, text=new_text)
-    services.excerpt_code_remove(excerpt=excerpt, actor=researcher, code=code)
+    assert services.excerpt_code_remove(excerpt=excerpt, actor=researcher, code=code) is False  # one code left
 
     services.coding_undo(source=source, actor=researcher)  # the removal
     assert set(excerpt.codings.values_list("code_id", flat=True)) == {code.pk, second.pk}
@@ -165,7 +165,7 @@ def test_removing_the_last_code_deletes_the_excerpt_and_undo_restores_it(source,
     )
     Excerpt.objects.filter(pk=excerpt.pk).update(memo="Viktig", is_deviant=True)
     excerpt.refresh_from_db()
-    services.excerpt_code_remove(excerpt=excerpt, actor=researcher, code=code)
+    assert services.excerpt_code_remove(excerpt=excerpt, actor=researcher, code=code) is True
     assert not Excerpt.objects.exists()
     services.coding_undo(source=source, actor=researcher)
     restored = Excerpt.objects.get()
