@@ -230,7 +230,7 @@ def _changed(
     book = book or parts.codebook(study)
     rows = list(rows or []) + (parts.excerpt_rows(source, book, ids=list(upsert)) if upsert else [])
     windows = _merged([parts.line_window(source.text, start, end) for start, end in spans])
-    labels = parts.margin_labels()
+    labels = parts.coding_labels()
     # Built in Python, not a template: every applied code answers with it (0.4 ms through the template engine).
     toolbar = parts.toolbar_html(
         can_edit=True,

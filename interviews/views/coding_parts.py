@@ -375,19 +375,46 @@ def text_html(
     return render_segments(text, segments(text, marks, turn_marks, window=(low, high)))
 
 
-# --- the toolbar and the answer to a write -------------------------------------------------------------------
+# --- the coding view's fixed words -----------------------------------------------------------------------
+
+
+def coding_labels() -> Mapping[str, str]:
+    """The margin's and the toolbar's words in the active language, escaped (``remove`` after formatting); read only."""
+    return _coding_labels(get_language())
 
 
 @functools.cache
-def _toolbar_labels(language: str | None) -> Mapping[str, str]:
-    return MappingProxyType({"hint": escape(_("Select text, then pick a code.")), "undo": escape(_("Undo"))})
+def _coding_labels(language: str | None) -> Mapping[str, str]:
+    """Built once per language: translating a dozen words took as long as rendering an applied code's margin item."""
+    words = {
+        "hint": _("Select text, then pick a code."),
+        "undo": _("Undo"),
+        "show": _("Show in the text"),
+        "unknown": _("Someone not mapped to an informant speaks here"),
+        "overridden": _("Speakers set by hand"),
+        "deviant": _("deviant"),
+        "counter": _("counter-finding"),
+        "identifying": _("identifying"),
+        "reanchor": _("re-anchor"),
+        "corroborations": _("Corroborations"),
+        "details_title": _("Memo, meaning, flags, speakers"),
+        "details": _("Details"),
+        "delete": _("Delete excerpt"),
+        "meaning": _("Meaning"),
+    }
+    labels = {key: escape(value) for key, value in words.items()}
+    labels["remove"] = _("Remove the code %(name)s")  # escaped after formatting
+    return MappingProxyType(labels)
+
+
+# --- the toolbar and the answer to a write -------------------------------------------------------------------
 
 
 def toolbar_html(
     *, can_edit: bool, can_undo: bool, message: str = "", warning: str = "", errors: list[str] = ()
 ) -> SafeString:
     """The status line above the text (errors, else the message of the last write, else a hint) and Undo."""
-    labels = _toolbar_labels(get_language())
+    labels = coding_labels()
     if errors:
         status = '<span class="text-danger">' + "".join(f"{escape(error)} " for error in errors) + "</span>"
     elif message:
@@ -433,33 +460,6 @@ def changes_html(
 
 
 # --- the margin --------------------------------------------------------------------------------------------
-
-
-def margin_labels() -> Mapping[str, str]:
-    """The margin's words in the active language, escaped (``remove`` is escaped after formatting); read only."""
-    return _margin_labels(get_language())
-
-
-@functools.cache
-def _margin_labels(language: str | None) -> Mapping[str, str]:
-    """Built once per language: translating a dozen words took as long as rendering an applied code's margin item."""
-    words = {
-        "show": _("Show in the text"),
-        "unknown": _("Someone not mapped to an informant speaks here"),
-        "overridden": _("Speakers set by hand"),
-        "deviant": _("deviant"),
-        "counter": _("counter-finding"),
-        "identifying": _("identifying"),
-        "reanchor": _("re-anchor"),
-        "corroborations": _("Corroborations"),
-        "details_title": _("Memo, meaning, flags, speakers"),
-        "details": _("Details"),
-        "delete": _("Delete excerpt"),
-        "meaning": _("Meaning"),
-    }
-    labels = {key: escape(value) for key, value in words.items()}
-    labels["remove"] = _("Remove the code %(name)s")  # escaped after formatting
-    return MappingProxyType(labels)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -522,5 +522,5 @@ def margin_item(row: dict, can_edit: bool, labels: Mapping[str, str]) -> SafeStr
 
 
 def margin_html(rows: list[dict], can_edit: bool) -> SafeString:
-    labels = margin_labels()
+    labels = coding_labels()
     return mark_safe("".join(margin_item(row, can_edit, labels) for row in rows))  # noqa: S308  (items are safe)
