@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Informant, Study
@@ -127,6 +130,23 @@ class SpeakerLabel(models.Model):
         return self.label
 
 
+class SpeakerTurnQuerySet(models.QuerySet):
+    def of_source(self, source: Source | int) -> SpeakerTurnQuerySet:
+        """The source's turns, joined to their labels through that source's labels only.
+
+        A turn's label always belongs to the turn's source; saying so in the query lets PostgreSQL read the
+        source's few labels by ``speaker_label_unique`` instead of hashing every label of the installation.
+        Without it the planner, which overestimates how many turns a stretch holds (two inequalities taken as
+        independent), hashed all 8,000 labels of 1,100 sources to apply one code: 3.6 ms instead of 0.08 ms,
+        growing with the number of studies on the server rather than with the study at hand.
+        """
+        return self.filter(source=source, speaker__source_id=F("source_id"))
+
+    def overlapping(self, source: Source | int, low: int, high: int) -> SpeakerTurnQuerySet:
+        """The turns of ``source`` that overlap ``[low, high)``: starting before ``high`` and ending after ``low``."""
+        return self.of_source(source).filter(start__lt=high, end__gt=low)
+
+
 class SpeakerTurn(models.Model):
     """The span of one speaker's turn: from its label to the next turn (offsets into ``Source.text``)."""
 
@@ -136,6 +156,8 @@ class SpeakerTurn(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     label_end = models.PositiveIntegerField(help_text="Where the label (``I3:``) ends and the speech begins.")
+
+    objects = SpeakerTurnQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("speaker turn")

@@ -71,7 +71,7 @@ _TURN_COLUMNS = (
 _TURNS_WITH_CONSENT = Precompiled(
     lambda source, low, high: with_exclusion_reason(
         # By start only: the model's ordering begins with the source's title, a join this query needs not.
-        SpeakerTurn.objects.filter(source_id=source, start__lt=high, end__gt=low).order_by("start"),
+        SpeakerTurn.objects.overlapping(source, low, high).order_by("start"),
         informant_ref="speaker__informant_id",
         informant_path="speaker__informant__",
     ).values_list(*_TURN_COLUMNS),

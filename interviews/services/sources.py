@@ -161,9 +161,8 @@ def speakers_derive_for_source(source: Source, excerpt_ids: Iterable[int] | None
     if not rows:
         return 0
     turns = list(
-        SpeakerTurn.objects.filter(
-            source=source, speaker__role=SpeakerLabel.Role.INFORMANT, speaker__informant__isnull=False
-        )
+        SpeakerTurn.objects.of_source(source)
+        .filter(speaker__role=SpeakerLabel.Role.INFORMANT, speaker__informant__isnull=False)
         .order_by("end", "start")
         .values_list("start", "end", "speaker__informant_id")
     )

@@ -364,9 +364,10 @@ def text_html(
     marks = [Mark(row["id"], row["start"], row["end"], tuple(code.pk for code in row["codes"])) for row in rows]
     if turns is None:
         turns = list(
-            SpeakerTurn.objects.filter(source=source, start__lt=high, end__gt=low)
+            SpeakerTurn.objects.overlapping(source, low, high)
             .select_related("speaker__informant")
             .only("id", "start", "end", "label_end", "speaker__label", "speaker__role", "speaker__informant__code")
+            .order_by("start")  # one source: the model's ordering would join the source for its title
         )
     else:
         turns = [turn for turn in turns if turn.start < high and turn.end > low]
