@@ -275,3 +275,26 @@ def test_seed_refuses_a_guide_of_another_study(study, researcher, guide):
     with pytest.raises(ValidationError):
         services.codebook_seed_from_guide(study=StudyFactory(), actor=researcher, version=guide)
     assert not Code.objects.exists()
+
+
+def test_the_codebook_fingerprint_follows_every_field_the_code_lists_show(study):
+    """The caches of rendered code lists are keyed by it: each change the lists show must give a new one."""
+    from interviews.selectors_codebook import codebook_fingerprint
+
+    code = Code.objects.create(study=study, name="Tillit", created_by=study.created_by)
+    parent = Code.objects.create(study=study, name="Læring", created_by=study.created_by)
+    seen = [codebook_fingerprint(study)]
+    for change in (
+        {"name": 'Tillit, "sitat"'},  # a comma and quotes inside a value
+        {"parent": parent},
+        {"colour": "#e63946"},
+        {"status": Code.Status.DROPPED},
+        {"shortcut": "7"},
+        {"position": 4},
+        {"parent": None},
+    ):
+        Code.objects.filter(pk=code.pk).update(**change)
+        seen.append(codebook_fingerprint(study))
+    Code.objects.filter(pk=code.pk).update(description="Not shown in the lists")
+    assert codebook_fingerprint(study) == seen[-1]
+    assert len(set(seen)) == len(seen), seen
