@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from cases.models import AuditEvent, GuideQuestion, GuideTheme, Instrument, InstrumentVersion
 from interviews.models import Code, Coding, Memo
+from interviews.selectors_codebook import codebook_fingerprint
 from interviews.services import codebook as services
 from interviews.services.codebook import code_create
 from interviews.services.excerpts import excerpt_create
@@ -279,8 +280,6 @@ def test_seed_refuses_a_guide_of_another_study(study, researcher, guide):
 
 def test_the_codebook_fingerprint_follows_every_field_the_code_lists_show(study):
     """The caches of rendered code lists are keyed by it: each change the lists show must give a new one."""
-    from interviews.selectors_codebook import codebook_fingerprint
-
     code = Code.objects.create(study=study, name="Tillit", created_by=study.created_by)
     parent = Code.objects.create(study=study, name="Læring", created_by=study.created_by)
     seen = [codebook_fingerprint(study)]
