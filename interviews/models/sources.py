@@ -142,8 +142,11 @@ class SpeakerTurnQuerySet(models.QuerySet):
         """
         return self.filter(source=source, speaker__source_id=F("source_id"))
 
-    def overlapping(self, source: Source | int, low: int, high: int) -> SpeakerTurnQuerySet:
-        """The turns of ``source`` that overlap ``[low, high)``: starting before ``high`` and ending after ``low``."""
+    def overlapping(self, source: Source | int, low: int | F, high: int | F) -> SpeakerTurnQuerySet:
+        """The turns of ``source`` that overlap ``[low, high)``: starting before ``high`` and ending after ``low``.
+
+        ``low`` and ``high`` may be references (``OuterRef("start")``) for the turns overlapping each excerpt.
+        """
         return self.of_source(source).filter(start__lt=high, end__gt=low)
 
 

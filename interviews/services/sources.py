@@ -181,7 +181,7 @@ def speakers_derive_for_source(source: Source, excerpt_ids: Iterable[int] | None
     ids = [row[0] for row in rows]
     through.objects.filter(excerpt_id__in=ids).delete()
     through.objects.bulk_create(pairs, batch_size=1000)
-    unknown = SpeakerTurn.objects.filter(source=source, start__lt=OuterRef("end"), end__gt=OuterRef("start")).filter(
+    unknown = SpeakerTurn.objects.overlapping(source, OuterRef("start"), OuterRef("end")).filter(
         _unknown_speaker_turns()
     )
     Excerpt.objects.filter(pk__in=ids).update(has_unknown_speaker=Exists(unknown))
