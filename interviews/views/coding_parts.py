@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from html import escape as _html_escape
 from types import MappingProxyType
@@ -412,7 +412,7 @@ def _coding_labels(language: str | None) -> Mapping[str, str]:
 
 
 def toolbar_html(
-    *, can_edit: bool, can_undo: bool, message: str = "", warning: str = "", errors: list[str] = ()
+    *, can_edit: bool, can_undo: bool, message: str = "", warning: str = "", errors: Sequence[str] = ()
 ) -> SafeString:
     """The status line above the text (errors, else the message of the last write, else a hint) and Undo."""
     labels = coding_labels()
@@ -446,7 +446,7 @@ def changes_html(
     toolbar: SafeString,
     windows: list[tuple[int, int, SafeString]],
     items: list[tuple[int, SafeString]],
-    removed: list[int] = (),
+    removed: Sequence[int] = (),
     codes_html: SafeString | None = None,
 ) -> SafeString:
     """The answer to a local write, as coding.js swaps it in: each ``<template>`` names what it replaces."""
