@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     .venv/bin/python bench/matrix.py [--database-url postgres://postgres@127.0.0.1:5432/thesis_bench_matrix]
                                      [--scales 1,10,100] [--requests 9] [--reuse] [--explain] [--vacuum]
+                                     [--random-page-cost 4,1.1]
 
 Builds (or, with ``--reuse``, finds) the studies exactly as bench/scaling.py does
 (``manage.py generate_study --scale N``, same titles, so the two scripts can share a
@@ -19,6 +20,9 @@ peak of Python memory in one request (tracemalloc). ``--explain`` prints EXPLAIN
 (ANALYZE, BUFFERS) of the matrix aggregate at the largest scale. ``--vacuum`` runs VACUUM ANALYZE
 first, as autovacuum would have by then on a server: without it, freshly generated tables have no
 visibility map and PostgreSQL cannot answer from its covering indexes alone.
+``--random-page-cost 4,1.1`` times the aggregate statement alone (rolled up, and code by code) under each
+``random_page_cost`` in turn, alternating, as the application runs it (its own transaction, its work_mem):
+what ``MATRIX_RANDOM_PAGE_COST`` in ``interviews/selectors_analysis.py`` buys at each scale.
 """
 
 from __future__ import annotations
@@ -80,6 +84,44 @@ def explain(study) -> None:
         print("\n".join(row[0] for row in cursor.fetchall()))
 
 
+def planner_costs(studies, costs: list[str], rounds: int = 7) -> None:
+    """The aggregate statement of each study's matrix (rolled up; code by code), timed under each cost in turn."""
+    import statistics
+
+    from django.db import connection, transaction
+
+    from interviews import selectors_analysis as selectors
+
+    print("\n| Scale | Matrix | " + " | ".join(f"random_page_cost {cost}: median (ms)" for cost in costs) + " |")
+    print("|---|---|" + "---:|" * len(costs))
+    for scale, study in studies:
+        captured = []
+
+        def capture(execute, sql, params, many, context, captured=captured):
+            if "GROUPING SETS" in sql:
+                captured.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(capture):
+            selectors.code_matrix(study, rollup=True)
+            selectors.code_matrix(study, rollup=False)
+        for name, (sql, params) in zip(("rolled up", "code by code"), captured, strict=True):
+            times = {cost: [] for cost in costs}
+            for round_ in range(rounds):
+                for cost in costs if round_ % 2 == 0 else costs[::-1]:
+                    with transaction.atomic(), connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT set_config('work_mem', %s, true), set_config('random_page_cost', %s, true)",
+                            [selectors.MATRIX_WORK_MEM, cost],
+                        )
+                        began = time.perf_counter()
+                        cursor.execute(sql, params)
+                        cursor.fetchall()
+                        times[cost].append((time.perf_counter() - began) * 1000)
+            cells = " | ".join(f"{statistics.median(times[cost]):.1f}" for cost in costs)
+            print(f"| {scale:g}× | {name} | {cells} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
@@ -88,6 +130,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the aggregate at the largest scale")
     parser.add_argument("--vacuum", action="store_true", help="VACUUM ANALYZE before measuring")
+    parser.add_argument(
+        "--random-page-cost",
+        help="instead: time the aggregate alone under each of these random_page_cost values in turn (e.g. 4,1.1)",
+    )
     args = parser.parse_args()
     scales = [float(value) for value in args.scales.split(",")]
 
@@ -108,6 +154,9 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE" if args.vacuum else "ANALYZE")
     like_a_web_process()
+    if args.random_page_cost:
+        planner_costs(studies, args.random_page_cost.split(","))
+        return
 
     table = {}
     for scale, study in studies:

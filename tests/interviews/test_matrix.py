@@ -405,22 +405,24 @@ def test_matrix_export_streams_with_flat_queries(researcher_client, world, resea
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_aggregate_runs_with_more_work_mem_and_leaves_the_connection_as_it_was(world):
-    from interviews.selectors_analysis import MATRIX_WORK_MEM
+def test_the_aggregate_runs_with_more_work_mem_and_cheaper_index_reads_and_leaves_the_connection_as_it_was(world):
+    from interviews.selectors_analysis import MATRIX_RANDOM_PAGE_COST, MATRIX_WORK_MEM
 
-    def work_mem() -> str:
+    def settings() -> tuple[str, str]:
         with connection.cursor() as cursor:
-            cursor.execute("SHOW work_mem")
-            return cursor.fetchone()[0]
+            cursor.execute("SELECT current_setting('work_mem'), current_setting('random_page_cost')")
+            return cursor.fetchone()
 
-    before = work_mem()
+    before = settings()
     with CaptureQueriesContext(connection) as captured:
         matrix = code_matrix(world.study, by="group")
     assert matrix.grand_total.excerpts > 0
     sql = [query["sql"] for query in captured.captured_queries]
     (raised,) = [index for index, query in enumerate(sql) if "set_config('work_mem'" in query]
-    assert MATRIX_WORK_MEM in sql[raised] and sql[raised + 1].lstrip().startswith("WITH rows_map")
-    assert work_mem() == before != MATRIX_WORK_MEM  # only for the aggregate's own transaction
+    assert MATRIX_WORK_MEM in sql[raised] and f"'{MATRIX_RANDOM_PAGE_COST}'" in sql[raised]
+    assert sql[raised + 1].lstrip().startswith("WITH rows_map")
+    # Only for the aggregate's own transaction.
+    assert settings() == before and before[0] != MATRIX_WORK_MEM and before[1] != MATRIX_RANDOM_PAGE_COST
 
 
 def test_matrix_cells_link_counted_cells_and_escape_what_they_put_in_a_url():
