@@ -13,7 +13,7 @@ from django.db.models import Count, QuerySet
 from cases.models import Study
 from cases.precompiled import prepared
 
-from .models import Code, Memo, Source
+from .models import Code, Coding, Memo, Source
 
 PATH_SEPARATOR = " > "
 
@@ -122,21 +122,33 @@ def fingerprint_sql(study: str) -> str:
     )
 
 
-def codebook_codes(study: Study) -> QuerySet[Code]:
-    """The study's codes with their RQ, merge target, guide questions and counts, in two queries.
+def codebook_codes(study: Study) -> list[Code]:
+    """The study's codes with their RQ, merge target, guide questions and counts, in three queries.
 
     ``excerpt_count`` counts the excerpts coded with the code; ``informant_count``
-    counts the distinct informants speaking in those excerpts.
+    counts the distinct informants speaking in those excerpts. The counts come from their own
+    aggregate, grouped by the code's key alone: annotated on the codes, the query grouped and sorted
+    every coding row with all of its code's columns (and the RQ's and the merge target's) and took
+    455 ms for a codebook of 6,000 codes with 144,000 codings, 23 ms for a typical one of 60.
     """
-    return (
+    codes = list(
         Code.objects.filter(study=study)
         .select_related("research_question", "merged_into")
         .prefetch_related("guide_questions")
-        .annotate(
-            excerpt_count=Count("codings", distinct=True),
-            informant_count=Count("codings__excerpt__speakers", distinct=True),
-        )
     )
+    counts = {
+        code_id: (excerpts, informants)
+        for code_id, excerpts, informants in Coding.objects.filter(code__study=study)
+        .order_by()
+        .values_list("code_id")
+        .annotate(
+            excerpts=Count("excerpt_id", distinct=True),
+            informants=Count("excerpt__speakers", distinct=True),
+        )
+    }
+    for code in codes:
+        code.excerpt_count, code.informant_count = counts.get(code.pk, (0, 0))
+    return codes
 
 
 def codebook_tree(study: Study) -> CodeTree:

@@ -99,8 +99,8 @@ def test_codebook_query_count_does_not_grow(researcher_client, study, researcher
         source_code=Code.objects.get(name="Kode 03"), target_code=Code.objects.get(name="Kode 00"), actor=researcher
     )
     services.code_drop(code=Code.objects.get(name="Kode 02"), actor=researcher)
-    # session, user with membership and study, the codes with their counts, their guide questions, the open codebook review
-    with django_assert_num_queries(5):
+    # session, user with membership and study, the codes, their guide questions, their counts, the open codebook review
+    with django_assert_num_queries(6):
         response = researcher_client.get(reverse("codebook", args=[study.pk]))
     html = response.content.decode()
     assert html.count("data-depth=") == size
