@@ -120,6 +120,35 @@ def test_dropped_and_merged_codes_are_greyed_and_can_be_hidden(researcher_client
     assert tree_order(researcher_client.get(url + "?show=active").content.decode()) == ["Beholdt"]
 
 
+def test_each_row_acts_on_its_own_code_and_only_for_those_who_may_edit(
+    researcher_client, supervisor_client, study, researcher, deep
+):
+    codes = {code.name: code for code in Code.objects.filter(study=study)}
+    html = researcher_client.get(reverse("codebook", args=[study.pk])).content.decode()
+
+    def row(name: str) -> str:
+        start = html.index(f'id="code-{codes[name].pk}"')
+        return html[start : html.index("</div>\n  ", html.index('class="text-nowrap small"', start))]
+
+    for name, code in codes.items():
+        for view in ("code_edit", "code_reorder", "code_move"):
+            assert f'"{reverse(view, args=[study.pk, code.pk])}"' in row(name), (name, view)
+        assert f'{reverse("memo_create", args=[study.pk])}?code={code.pk}"' in row(name)
+    # Siblings under Innovasjon: Medvirkning first (no "up"), Initiativ last (no "down").
+    assert 'value="up" disabled' in row("Medvirkning") and 'value="down" disabled' not in row("Medvirkning")
+    assert 'value="down" disabled' in row("Initiativ") and 'value="up" disabled' not in row("Initiativ")
+    # Only a code with no excerpts and no sub-codes can be deleted.
+    assert reverse("code_delete", args=[study.pk, codes["Åpenhet"].pk]) in row("Åpenhet")
+    assert reverse("code_delete", args=[study.pk, codes["Tillit"].pk]) not in row("Tillit")
+    # Reorder and drop for each of the 6 codes, delete for the 3 leaves (Åpenhet, Initiativ, Ledelse).
+    assert html.split('id="codebook-tree"')[1].count('name="csrfmiddlewaretoken"') == 6 + 6 + 3
+
+    read_only = supervisor_client.get(reverse("codebook", args=[study.pk])).content.decode()
+    assert tree_order(read_only) == tree_order(html) and 'class="excerpt-count">0<' in read_only
+    assert "csrfmiddlewaretoken" not in read_only.split('id="codebook-tree"')[1]
+    assert reverse("code_edit", args=[study.pk, codes["Tillit"].pk]) not in read_only
+
+
 def test_empty_codebook_says_what_to_do(researcher_client, supervisor_client, study):
     assert (
         "Seed it from your interview guide"
