@@ -200,17 +200,22 @@ def code_cooccurrence(request: HttpRequest, study: Study) -> HttpResponse:
     return render(
         request,
         "interviews/retrieval/cooccurrence.html",
-        {"study": study, "rows": selectors.code_cooccurrence(study)},
+        {"study": study, **_cooccurrence_page(selectors.code_cooccurrence_counts(study))},
     )
+
+
+def _cooccurrence_page(matrix: selectors.CoOccurrence) -> dict:
+    shown = matrix.most_used(selectors.COOCCURRENCE_PAGE_CODES)
+    return {"rows": list(matrix.rows(shown)), "shown": len(shown), "used": len(matrix.codes)}
 
 
 @study_view()
 def code_cooccurrence_export(request: HttpRequest, study: Study) -> HttpResponse:
-    matrix = selectors.code_cooccurrence(study)
+    matrix = selectors.code_cooccurrence_counts(study)
 
-    def rows() -> Iterator[list]:
-        yield [_("Code"), *[row.code.path for row in matrix]]
-        for row in matrix:
+    def rows() -> Iterator[list]:  # one row built at a time: a 6,000-code study's table has 36 million cells
+        yield [_("Code"), *[code.path for code in matrix.codes]]
+        for row in matrix.rows():
             yield [row.code.path, *row.counts]
 
     return _csv_response(f"code-cooccurrence-study-{study.pk}.csv", rows())

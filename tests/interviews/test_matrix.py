@@ -349,6 +349,26 @@ def test_cooccurrence_page_and_export(researcher_client, supervisor_client, worl
     assert rows[4] == ["Ledelse – æøå", "0", "1", "1", "2"]
 
 
+def test_a_large_codebooks_cooccurrence_page_shows_the_most_used_codes_and_the_csv_all(
+    researcher_client, world, monkeypatch
+):
+    from interviews import selectors_analysis
+
+    monkeypatch.setattr(selectors_analysis, "COOCCURRENCE_PAGE_CODES", 2)
+    html = researcher_client.get(reverse("code_cooccurrence", args=[world.study.pk])).content.decode()
+
+    # Excerpts per code: Innovasjon 1, Medvirkning 4, Tillit 1, Ledelse 2: the two most used, in tree order.
+    assert re.findall(r'<tr data-code="(\d+)"', html) == [str(world.medvirkning.pk), str(world.ledelse.pk)]
+    row = html[html.index(f'data-code="{world.medvirkning.pk}"') :]
+    assert [cell.split(">")[-1] for cell in row[: row.index("</tr>")].split("</td>")[:-1]] == ["4", "1"]
+    assert "shows the 2 codes with the most excerpts, of the 4 codes" in html
+    rows = read_csv(researcher_client.get(reverse("code_cooccurrence_export", args=[world.study.pk])))
+    assert len(rows) == 5 and all(len(row) == 5 for row in rows)
+    monkeypatch.setattr(selectors_analysis, "COOCCURRENCE_PAGE_CODES", 4)
+    html = researcher_client.get(reverse("code_cooccurrence", args=[world.study.pk])).content.decode()
+    assert len(re.findall(r'<tr data-code="', html)) == 4 and 'id="cooccurrence-limited"' not in html
+
+
 def test_empty_matrix_and_cooccurrence_say_what_to_do(researcher_client, study):
     assert "The codebook is empty" in researcher_client.get(reverse("code_matrix", args=[study.pk])).content.decode()
     assert (
