@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -123,7 +124,7 @@ def fingerprint_sql(study: str) -> str:
 
 
 def codebook_codes(study: Study) -> list[Code]:
-    """The study's codes with their RQ, merge target, guide questions and counts, in three queries.
+    """The study's codes with their RQ, merge target, counts and ``guide_question_list``, in three queries.
 
     ``excerpt_count`` counts the excerpts coded with the code; ``informant_count``
     counts the distinct informants speaking in those excerpts. The counts come from their own
@@ -131,11 +132,13 @@ def codebook_codes(study: Study) -> list[Code]:
     every coding row with all of its code's columns (and the RQ's and the merge target's) and took
     455 ms for a codebook of 6,000 codes with 144,000 codings, 23 ms for a typical one of 60.
     """
-    codes = list(
-        Code.objects.filter(study=study)
-        .select_related("research_question", "merged_into")
-        .prefetch_related("guide_questions")
-    )
+    codes = list(Code.objects.filter(study=study).select_related("research_question", "merged_into"))
+    # The guide questions from one query of the links, not prefetch_related: it builds a queryset for every
+    # code to cache them in, 340 of the 440 ms that reading 6,000 codes took.
+    questions: dict[int, list] = defaultdict(list)
+    links = Code.guide_questions.through.objects.filter(code__study=study).select_related("guidequestion")
+    for link in links.order_by("guidequestion__position", "guidequestion_id"):
+        questions[link.code_id].append(link.guidequestion)
     counts = {
         code_id: (excerpts, informants)
         for code_id, excerpts, informants in Coding.objects.filter(code__study=study)
@@ -148,6 +151,7 @@ def codebook_codes(study: Study) -> list[Code]:
     }
     for code in codes:
         code.excerpt_count, code.informant_count = counts.get(code.pk, (0, 0))
+        code.guide_question_list = questions.get(code.pk, [])
     return codes
 
 

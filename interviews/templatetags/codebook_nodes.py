@@ -173,7 +173,7 @@ def _node(page: _Page, node: CodeNode, first: bool, last: bool, out: list[str]) 
     if code.description:
         out.append(f'<div class="small">{linebreaksbr(code.description, autoescape=True)}</div>')
     out.append("\n      ")
-    questions = code.guide_questions.all()
+    questions = code.guide_question_list
     if questions:
         spans = "".join(f'<span class="me-2">{escape(question)}</span>' for question in questions)
         out.append(f'\n      <div class="small text-body-secondary">{words["guide"]}: {spans}</div>\n      ')

@@ -497,3 +497,23 @@ def test_create_with_research_question_and_guide_question(researcher_client, stu
     assert response.status_code == 302, response.content.decode()
     code = Code.objects.get(study=study)
     assert (code.research_question, list(code.guide_questions.all()), code.shortcut) == (rq, [question], "4")
+
+
+def test_the_tree_lists_each_codes_guide_questions_in_guide_order(researcher_client, study, researcher):
+    version = InstrumentVersion.objects.create(instrument=Instrument.objects.create(study=study, title="G"), label="v1")
+    theme = GuideTheme.objects.create(version=version, title="T")
+    second = GuideQuestion.objects.create(theme=theme, position=2, label="Q2", text="Hvorfor <ikke>?")
+    first = GuideQuestion.objects.create(theme=theme, position=1, label="Q1", text="Hva skjedde?")
+    with_both = code_create(study=study, actor=researcher, name="Begge", guide_questions=[second, first])
+    code_create(study=study, actor=researcher, name="Ingen")
+    code_create(study=study, actor=researcher, name="Én", guide_questions=[second])
+    html = researcher_client.get(reverse("codebook", args=[study.pk])).content.decode()
+
+    def guide(name: str) -> list[str]:
+        start = html.index(f'id="code-{Code.objects.get(study=study, name=name).pk}"')
+        block = html[start : html.index("</li>", start)]
+        return re.findall(r'<span class="me-2">([^<]*)</span>', block)
+
+    assert guide("Begge") == ["Q1 Hva skjedde?", "Q2 Hvorfor &lt;ikke&gt;?"]
+    assert guide("Ingen") == [] and guide("Én") == ["Q2 Hvorfor &lt;ikke&gt;?"]
+    assert with_both.guide_questions.count() == 2
