@@ -200,8 +200,12 @@ def _nodes(page: _Page, nodes: list[CodeNode], out: list[str]) -> None:
 
 
 @register.simple_tag(takes_context=True)
-def codebook_nodes(context: template.Context, tree: CodeTree, study_id: int) -> SafeString:
-    """Every code of ``tree`` as the codebook page lists it, children inside their parent's item."""
+def codebook_nodes(context: template.Context, tree: CodeTree, roots: list[CodeNode], study_id: int) -> SafeString:
+    """The top-level codes ``roots`` of ``tree`` (a page of them) as the codebook page lists them, each with its
+    sub-codes inside its item. The first and last of ``tree``'s top level cannot move up or down."""
+    page = _page(context, study_id)
     out: list[str] = []
-    _nodes(_page(context, study_id), tree.roots, out)
+    first, last = (tree.roots[0], tree.roots[-1]) if tree.roots else (None, None)
+    for node in roots:
+        _node(page, node, node is first, node is last, out)
     return mark_safe("".join(out))  # noqa: S308  (every value from the database is escaped above)

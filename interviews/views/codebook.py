@@ -30,7 +30,7 @@ from interviews.forms.codebook import (
     MemoForm,
 )
 from interviews.models import Code, Memo, Source
-from interviews.selectors_codebook import codebook_tree
+from interviews.selectors_codebook import codebook_page, codebook_page_of
 from interviews.selectors_codebook import memo_list as memo_list_selector
 from interviews.services import codebook as services
 from interviews.services import codebook_csv
@@ -61,19 +61,29 @@ def _code_of_study(study: Study, pk: Any) -> Code | None:
 
 @study_view()
 def codebook(request: HttpRequest, study: Study) -> HttpResponse:
-    tree = codebook_tree(study)
+    shown = codebook_page(study, request.GET.get("page"))
     hide_inactive = request.GET.get("show") == "active"
     return render(
         request,
         "interviews/codebook/codebook.html",
         {
             "study": study,
-            "tree": tree,
+            "tree": shown.tree,
+            "page": shown.page,
             "hide_inactive": hide_inactive,
-            "inactive_count": sum(1 for node in tree.nodes if not node.is_active),
+            "inactive_count": sum(1 for node in shown.tree.nodes if not node.is_active),
             "open_review": open_codebook_batch(study),
         },
     )
+
+
+def _to_code(study: Study, code: Code | None) -> HttpResponse:
+    """Back to the codebook, on the page that shows ``code``, scrolled to it."""
+    url = reverse("codebook", args=[study.pk])
+    if code is None:
+        return redirect(url)
+    number = codebook_page_of(study, code.pk)
+    return redirect(f"{url}{f'?page={number}' if number > 1 else ''}#code-{code.pk}")
 
 
 # One code -----------------------------------------------------------------------------------------------------------
@@ -88,13 +98,15 @@ def code_create(request: HttpRequest, study: Study) -> HttpResponse:
         initial = {"parent": parent.pk, "colour": parent.colour, "research_question": parent.research_question_id}
     form = CodeForm(request.POST or None, study=study, with_parent=True, initial=initial)
 
+    created: list[Code] = []
+
     def save() -> None:
         data = dict(form.cleaned_data)
         parent = _code_of_study(study, data.pop("parent"))
-        services.code_create(study=study, actor=request.user, parent=parent, **data)
+        created.append(services.code_create(study=study, actor=request.user, parent=parent, **data))
 
     if submit_form(request, form, save, _("Code added.")):
-        return redirect("codebook", study.pk)
+        return _to_code(study, created[0])
     return _form_page(request, study, form, _("Add a code"))
 
 
@@ -108,7 +120,7 @@ def code_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         lambda: services.code_update(code=code, actor=request.user, data=form.cleaned_data),
         _("Code saved."),
     ):
-        return redirect("codebook", study.pk)
+        return _to_code(study, code)
     return _form_page(
         request, study, form, _("Edit code “%(name)s”") % {"name": code.name}, code=code, definition_review=True
     )
@@ -134,7 +146,7 @@ def code_move(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         )
 
     if submit_form(request, form, save, _("Code moved.")):
-        return redirect("codebook", study.pk)
+        return _to_code(study, code)
     return _form_page(
         request,
         study,
@@ -154,7 +166,7 @@ def code_reorder(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     if direction not in ("up", "down"):
         return HttpResponse(_("Move a code up or down."), status=400)
     services.code_reorder(code=code, actor=request.user, direction=direction)
-    return redirect(f"{reverse('codebook', args=[study.pk])}#code-{code.pk}")
+    return _to_code(study, code)
 
 
 @study_view(Action.EDIT)
@@ -162,7 +174,7 @@ def code_merge(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     code = get_object_in_study(Code, study, pk)
     if code.status != Code.Status.ACTIVE:
         messages.error(request, _("Only active codes can be merged."))
-        return redirect("codebook", study.pk)
+        return _to_code(study, code)
     form = CodeMergeForm(request.POST or None, study=study, exclude=services.subtree_ids(code))
     result: list[services.MergeResult] = []
 
@@ -180,7 +192,7 @@ def code_merge(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             )
             % {"n": result[0].codings_moved + result[0].duplicates_removed},
         )
-        return redirect("codebook", study.pk)
+        return _to_code(study, code)
     return _form_page(
         request,
         study,
@@ -214,7 +226,7 @@ def code_drop(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         lambda: services.code_drop(code=code, actor=request.user),
         _("“%(name)s” is dropped: its excerpts keep it, but it is no longer offered for coding.") % {"name": code.name},
     )
-    return redirect("codebook", study.pk)
+    return _to_code(study, code)
 
 
 @study_view(Action.EDIT)
@@ -223,7 +235,9 @@ def code_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     if request.method != "POST":
         return post_only()
     _run(request, lambda: services.code_delete(code=code, actor=request.user), _("Code deleted."))
-    return redirect("codebook", study.pk)
+    # Back to the code if it was refused, else to where it was: its parent.
+    kept = Code.objects.filter(pk=code.pk).exists()
+    return _to_code(study, code if kept else Code.objects.filter(study=study, pk=code.parent_id).first())
 
 
 # The codebook as a whole --------------------------------------------------------------------------------------------

@@ -149,6 +149,58 @@ def test_each_row_acts_on_its_own_code_and_only_for_those_who_may_edit(
     assert reverse("code_edit", args=[study.pk, codes["Tillit"].pk]) not in read_only
 
 
+@pytest.fixture
+def five_branches(study, researcher, monkeypatch):
+    """Five top-level codes A–E, each with one sub-code, two top-level codes to a page."""
+    from interviews import selectors_codebook
+
+    monkeypatch.setattr(selectors_codebook, "CODEBOOK_PAGE_ROOTS", 2)
+    codes = {}
+    for name in "ABCDE":
+        codes[name] = code_create(study=study, actor=researcher, name=name)
+        codes[f"{name.lower()}1"] = code_create(
+            study=study, actor=researcher, name=f"{name.lower()}1", parent=codes[name]
+        )
+    return codes
+
+
+def test_a_large_codebook_comes_in_pages_of_top_level_codes_with_their_sub_codes(
+    researcher_client, study, researcher, five_branches
+):
+    url = reverse("codebook", args=[study.pk])
+    first = researcher_client.get(url).content.decode()
+    assert tree_order(first) == ["A", "a1", "B", "b1"]
+    assert "Top-level codes 1–2 of 5, each with its sub-codes." in first and "?page=2" in first
+    second = researcher_client.get(url + "?page=2").content.decode()
+    assert tree_order(second) == ["C", "c1", "D", "d1"]
+    # C is not the first top-level code of the codebook, nor D the last: both can move either way.
+    assert (
+        'value="up" disabled'
+        not in second.split('id="codebook-tree"')[1].split(f'id="code-{five_branches["c1"].pk}"')[0]
+    )
+    assert tree_order(researcher_client.get(url + "?page=99").content.decode()) == ["E", "e1"]  # the last page
+    assert tree_order(researcher_client.get(url + "?page=x").content.decode()) == ["A", "a1", "B", "b1"]
+    services.code_drop(code=five_branches["e1"], actor=researcher)
+    services.code_drop(code=five_branches["E"], actor=researcher)
+    hidden = researcher_client.get(url + "?page=3&show=active").content.decode()
+    assert tree_order(hidden) == [] and "?page=2&amp;show=active" in hidden
+
+
+def test_after_a_change_the_codebook_opens_on_the_page_of_the_code(researcher_client, study, five_branches):
+    url = reverse("codebook", args=[study.pk])
+    d1 = five_branches["d1"]
+    answer = researcher_client.post(reverse("code_edit", args=[study.pk, d1.pk]), {**code_post(name="d1 ny")})
+    assert answer["Location"] == f"{url}?page=2#code-{d1.pk}"
+    answer = researcher_client.post(
+        reverse("code_reorder", args=[study.pk, five_branches["E"].pk]), {"direction": "up"}
+    )
+    assert answer["Location"] == f"{url}?page=2#code-{five_branches['E'].pk}"  # now the fourth of five
+    answer = researcher_client.post(reverse("code_delete", args=[study.pk, five_branches["a1"].pk]))
+    assert answer["Location"] == f"{url}#code-{five_branches['A'].pk}"  # its parent, on page 1
+    answer = researcher_client.post(reverse("code_create", args=[study.pk]), code_post(name="F"))
+    assert answer["Location"] == f"{url}?page=3#code-{Code.objects.get(study=study, name='F').pk}"
+
+
 def test_empty_codebook_says_what_to_do(researcher_client, supervisor_client, study):
     assert (
         "Seed it from your interview guide"
