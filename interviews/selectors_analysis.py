@@ -757,20 +757,29 @@ class CoOccurrence:
         return [self.codes[n] for n in sorted(ranked[:limit])]
 
 
-def code_cooccurrence_counts(study: Study) -> CoOccurrence:
+def code_cooccurrence_counts(study: Study, *, most_used: int | None = None) -> CoOccurrence:
     """Code × code: how many excerpts carry both codes; ``(code, code)`` is the number of excerpts with the code.
 
     One query: ``Coding`` joined to itself through the excerpt, grouped by the
     pair of codes. Only codes with at least one excerpt are among ``codes``.
+    With ``most_used``, the pairs are counted only for the ``most_used`` codes with the most excerpts (the
+    page's), after a count of each code's excerpts: joining a 6,000-code study's 144,000 codings with
+    themselves took most of the page's 720–900 ms.
     """
     tree = code_tree(study)
+    codings = Coding.objects.filter(_in_analysis(study))
+    together: dict[tuple[int, int], int] = {}
+    if most_used is not None:
+        excerpts = dict(codings.order_by().values_list("code_id").annotate(excerpts=Count("excerpt_id")))
+        together = {(code, code): count for code, count in excerpts.items()}
+        shown = CoOccurrence([code for code in tree.codes if code.pk in excerpts], together).most_used(most_used)
+        codings = codings.filter(code_id__in=[code.pk for code in shown])
     pairs = (
-        Coding.objects.filter(_in_analysis(study))
-        .values(first=F("code_id"), second=F("excerpt__codings__code_id"))
+        codings.values(first=F("code_id"), second=F("excerpt__codings__code_id"))
         # One coding per (excerpt, code) is a constraint, so each pair row is a distinct excerpt.
         .annotate(excerpts=Count("excerpt_id"))
     )
-    together = {(item["first"], item["second"]): item["excerpts"] for item in pairs}
+    together.update({(item["first"], item["second"]): item["excerpts"] for item in pairs})
     return CoOccurrence([code for code in tree.codes if together.get((code.pk, code.pk))], together)
 
 

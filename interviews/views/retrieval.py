@@ -200,7 +200,12 @@ def code_cooccurrence(request: HttpRequest, study: Study) -> HttpResponse:
     return render(
         request,
         "interviews/retrieval/cooccurrence.html",
-        {"study": study, **_cooccurrence_page(selectors.code_cooccurrence_counts(study))},
+        {
+            "study": study,
+            **_cooccurrence_page(
+                selectors.code_cooccurrence_counts(study, most_used=selectors.COOCCURRENCE_PAGE_CODES)
+            ),
+        },
     )
 
 

@@ -369,6 +369,19 @@ def test_a_large_codebooks_cooccurrence_page_shows_the_most_used_codes_and_the_c
     assert len(re.findall(r'<tr data-code="', html)) == 4 and 'id="cooccurrence-limited"' not in html
 
 
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 10])
+def test_the_most_used_codes_are_counted_as_in_the_whole_table(world, limit):
+    from interviews.selectors_analysis import code_cooccurrence_counts
+
+    whole = code_cooccurrence_counts(world.study)
+    part = code_cooccurrence_counts(world.study, most_used=limit)
+
+    shown = part.most_used(limit)
+    assert [code.pk for code in shown] == [code.pk for code in whole.most_used(limit)]
+    assert [row.counts for row in part.rows(shown)] == [row.counts for row in whole.rows(shown)]
+    assert [code.pk for code in part.codes] == [code.pk for code in whole.codes]  # "of the N codes that have any"
+
+
 def test_empty_matrix_and_cooccurrence_say_what_to_do(researcher_client, study):
     assert "The codebook is empty" in researcher_client.get(reverse("code_matrix", args=[study.pk])).content.decode()
     assert (
