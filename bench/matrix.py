@@ -36,8 +36,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import recreate_database  # noqa: E402
-from bench.scaling import OWNER, getter, like_a_web_process, print_table, study_for, timed  # noqa: E402
+from bench.scaling import (  # noqa: E402
+    OWNER,
+    getter,
+    like_a_web_process,
+    open_database,
+    print_table,
+    scale_arguments,
+    study_for,
+    timed,
+)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/thesis_bench_matrix"
 
@@ -124,10 +132,7 @@ def planner_costs(studies, costs: list[str], rounds: int = 7) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--scales", default="1,10,100")
-    parser.add_argument("--requests", type=int, default=9)
-    parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
+    scale_arguments(parser, requests=9, url=DEFAULT_URL)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the aggregate at the largest scale")
     parser.add_argument("--vacuum", action="store_true", help="VACUUM ANALYZE before measuring")
     parser.add_argument(
@@ -137,18 +142,9 @@ def main() -> None:
     args = parser.parse_args()
     scales = [float(value) for value in args.scales.split(",")]
 
-    reused = recreate_database(args.database_url, reuse=args.reuse)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    reused = open_database(args.database_url, reuse=args.reuse)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)  # a reused database may predate this branch's migrations
-    print(f"PostgreSQL {connection.pg_version // 10000}, Django {django.get_version()}, load {os.getloadavg()[0]:.2f}")
     studies = [(scale, study_for(scale)[0]) for scale in scales]
     if not reused or args.vacuum:
         with connection.cursor() as cursor:

@@ -20,7 +20,6 @@ p95, the queries of one more request, the answer's size. Pages over the target o
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,8 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import recreate_database  # noqa: E402
-from bench.scaling import DEFAULT_URL, OWNER, consume, like_a_web_process, study_for, timed  # noqa: E402
+from bench import scaling  # noqa: E402
 
 # (URL name, query string): every page of a study that takes only the study's key.
 PAGES = (
@@ -74,7 +72,7 @@ def measure(study, requests: int, only: set[str]) -> dict[str, tuple[float, floa
     from interviews.models import Code
 
     client = Client()
-    client.force_login(User.objects.get(email=OWNER), backend="config.auth.ModelBackend")
+    client.force_login(User.objects.get(email=scaling.OWNER), backend="config.auth.ModelBackend")
     code = Code.objects.filter(study=study).annotate(n=Count("codings")).order_by("-n").only("pk").first()
     results = {}
     for name, query in PAGES:
@@ -86,19 +84,16 @@ def measure(study, requests: int, only: set[str]) -> dict[str, tuple[float, floa
         def action(url=url, size=size):
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
-            size[:] = [len(consume(response))]
+            size[:] = [len(scaling.consume(response))]
 
-        median, p95, queries, _peak = timed(action, requests)
+        median, p95, queries, _peak = scaling.timed(action, requests)
         results[name] = (median, p95, queries, size[0])
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--scales", default="1,10,100")
-    parser.add_argument("--requests", type=int, default=5)
-    parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
+    scaling.scale_arguments(parser, requests=5)
     parser.add_argument("--only", default="", help="a comma-separated subset of the pages (their URL names)")
     args = parser.parse_args()
     scales = [float(value) for value in args.scales.split(",")]
@@ -106,22 +101,13 @@ def main() -> None:
     if unknown := only - {name for name, _query in PAGES}:
         parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
 
-    recreate_database(args.database_url, reuse=args.reuse)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    scaling.open_database(args.database_url, reuse=args.reuse)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
-    print(f"PostgreSQL {connection.pg_version // 10000}, Django {django.get_version()}, load {os.getloadavg()[0]:.2f}")
-    studies = [(scale, study_for(scale)[0]) for scale in scales]
+    studies = [(scale, scaling.study_for(scale)[0]) for scale in scales]
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    like_a_web_process()
+    scaling.like_a_web_process()
 
     table = {}
     for scale, study in studies:

@@ -122,6 +122,34 @@ def getter(client, url: str):
     return action
 
 
+def scale_arguments(parser: argparse.ArgumentParser, *, requests: int, url: str = DEFAULT_URL) -> None:
+    """The options every script on the scaled studies takes: database, scales, timed requests, reuse."""
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", url))
+    parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
+
+
+def open_database(url: str, *, reuse: bool) -> bool:
+    """The benchmark database ``url`` (re-created unless ``reuse``), Django set up on it and migrated.
+
+    Returns whether an existing database was kept; prints the versions and the machine's load.
+    """
+    reused = recreate_database(url, reuse=reuse)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)  # a reused database gets the migrations added since
+    print(f"PostgreSQL {connection.pg_version // 10000}, Django {django.get_version()}, load {os.getloadavg()[0]:.2f}")
+    return reused
+
+
 def like_a_web_process() -> None:
     """Tune the garbage collector as every web process does once the application is loaded (config/wsgi.py)."""
     from config.runtime import tune_garbage_collector
@@ -298,11 +326,8 @@ def print_table(table: dict, scales: list[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--scales", default="1,10,100")
-    parser.add_argument("--requests", type=int, default=15)
+    scale_arguments(parser, requests=15)
     parser.add_argument("--heavy-requests", type=int, default=3, help="timed repetitions of export and import")
-    parser.add_argument("--reuse", action="store_true", help="keep the database and the studies already in it")
     parser.add_argument("--operations", default=",".join(OPERATIONS), help="a subset of " + ",".join(OPERATIONS))
     parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE the slowest retrieval and matrix queries"
@@ -313,19 +338,8 @@ def main() -> None:
     if unknown := set(operations) - set(OPERATIONS):
         parser.error(f"unknown operations: {', '.join(sorted(unknown))}")
 
-    recreate_database(args.database_url, reuse=args.reuse)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    open_database(args.database_url, reuse=args.reuse)
     from django.db import connection
-
-    call_command("migrate", verbosity=0)  # a reused database gets the indexes added since
-    load = os.getloadavg()
-    print(f"PostgreSQL {connection.pg_version // 10000}, Django {django.get_version()}, load average {load[0]:.2f}")
 
     studies = []
     for scale in scales:
