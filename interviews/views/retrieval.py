@@ -217,10 +217,11 @@ def _cooccurrence_page(matrix: selectors.CoOccurrence) -> dict:
 @study_view()
 def code_cooccurrence_export(request: HttpRequest, study: Study) -> HttpResponse:
     matrix = selectors.code_cooccurrence_counts(study)
-
-    def rows() -> Iterator[list]:  # one row built at a time: a 6,000-code study's table has 36 million cells
-        yield [_("Code"), *[code.path for code in matrix.codes]]
-        for row in matrix.rows():
-            yield [row.code.path, *row.counts]
-
-    return _csv_response(f"code-cooccurrence-study-{study.pk}.csv", rows())
+    header = [_("Code"), *[code.path for code in matrix.codes]]
+    # Streamed, one row built at a time: a 6,000-code study's table has 36 million cells (56 MB, 26 s to write).
+    rows = ([row.code.path, *row.counts] for row in matrix.rows())
+    response = StreamingHttpResponse(
+        spreadsheets.write_csv(spreadsheets.Table(header=header, rows=rows)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="code-cooccurrence-study-{study.pk}.csv"'
+    return response
