@@ -77,13 +77,13 @@ def codebook(request: HttpRequest, study: Study) -> HttpResponse:
     )
 
 
-def _to_code(study: Study, code: Code | None) -> HttpResponse:
-    """Back to the codebook, on the page that shows ``code``, scrolled to it."""
+def _to_code(study: Study, code_id: int | None) -> HttpResponse:
+    """Back to the codebook, on the page that shows code ``code_id``, scrolled to it."""
     url = reverse("codebook", args=[study.pk])
-    if code is None:
+    if code_id is None:
         return redirect(url)
-    number = codebook_page_of(study, code.pk)
-    return redirect(f"{url}{f'?page={number}' if number > 1 else ''}#code-{code.pk}")
+    number = codebook_page_of(study, code_id)
+    return redirect(f"{url}{f'?page={number}' if number > 1 else ''}#code-{code_id}")
 
 
 # One code -----------------------------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def code_create(request: HttpRequest, study: Study) -> HttpResponse:
         created.append(services.code_create(study=study, actor=request.user, parent=parent, **data))
 
     if submit_form(request, form, save, _("Code added.")):
-        return _to_code(study, created[0])
+        return _to_code(study, created[0].pk)
     return _form_page(request, study, form, _("Add a code"))
 
 
@@ -120,7 +120,7 @@ def code_edit(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         lambda: services.code_update(code=code, actor=request.user, data=form.cleaned_data),
         _("Code saved."),
     ):
-        return _to_code(study, code)
+        return _to_code(study, code.pk)
     return _form_page(
         request, study, form, _("Edit code “%(name)s”") % {"name": code.name}, code=code, definition_review=True
     )
@@ -146,7 +146,7 @@ def code_move(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         )
 
     if submit_form(request, form, save, _("Code moved.")):
-        return _to_code(study, code)
+        return _to_code(study, code.pk)
     return _form_page(
         request,
         study,
@@ -166,7 +166,7 @@ def code_reorder(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     if direction not in ("up", "down"):
         return HttpResponse(_("Move a code up or down."), status=400)
     services.code_reorder(code=code, actor=request.user, direction=direction)
-    return _to_code(study, code)
+    return _to_code(study, code.pk)
 
 
 @study_view(Action.EDIT)
@@ -174,7 +174,7 @@ def code_merge(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     code = get_object_in_study(Code, study, pk)
     if code.status != Code.Status.ACTIVE:
         messages.error(request, _("Only active codes can be merged."))
-        return _to_code(study, code)
+        return _to_code(study, code.pk)
     form = CodeMergeForm(request.POST or None, study=study, exclude=services.subtree_ids(code))
     result: list[services.MergeResult] = []
 
@@ -192,7 +192,7 @@ def code_merge(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
             )
             % {"n": result[0].codings_moved + result[0].duplicates_removed},
         )
-        return _to_code(study, code)
+        return _to_code(study, code.pk)
     return _form_page(
         request,
         study,
@@ -206,14 +206,15 @@ def code_merge(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     )
 
 
-def _run(request: HttpRequest, run: Any, success: str) -> None:
-    """Run a service for a one-button POST; its refusal becomes an error message."""
+def _run(request: HttpRequest, run: Any, success: str) -> bool:
+    """Run a service for a one-button POST; its refusal becomes an error message (then False)."""
     try:
         run()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
+        return False
+    messages.success(request, success)
+    return True
 
 
 @study_view(Action.EDIT)
@@ -226,7 +227,7 @@ def code_drop(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
         lambda: services.code_drop(code=code, actor=request.user),
         _("“%(name)s” is dropped: its excerpts keep it, but it is no longer offered for coding.") % {"name": code.name},
     )
-    return _to_code(study, code)
+    return _to_code(study, code.pk)
 
 
 @study_view(Action.EDIT)
@@ -234,10 +235,9 @@ def code_delete(request: HttpRequest, study: Study, pk: int) -> HttpResponse:
     code = get_object_in_study(Code, study, pk)
     if request.method != "POST":
         return post_only()
-    _run(request, lambda: services.code_delete(code=code, actor=request.user), _("Code deleted."))
-    # Back to the code if it was refused, else to where it was: its parent.
-    kept = Code.objects.filter(pk=code.pk).exists()
-    return _to_code(study, code if kept else Code.objects.filter(study=study, pk=code.parent_id).first())
+    deleted = _run(request, lambda: services.code_delete(code=code, actor=request.user), _("Code deleted."))
+    # Back to where it was, its parent, or to the code if it was refused.
+    return _to_code(study, code.parent_id if deleted else code.pk)
 
 
 # The codebook as a whole --------------------------------------------------------------------------------------------
