@@ -742,6 +742,7 @@ class CoOccurrence:
 
     codes: list[CodeRow]  # every code with at least one excerpt, in tree order
     together: dict[tuple[int, int], int]
+    shown: list[CodeRow] = field(default_factory=list)  # the codes whose pairs were all counted (tree order)
 
     def rows(self, codes: list[CodeRow] | None = None) -> Iterator[CoOccurrenceRow]:
         """A row per code of ``codes`` (default: every code), each with a column per code of ``codes``."""
@@ -768,6 +769,7 @@ def code_cooccurrence_counts(study: Study, *, most_used: int | None = None) -> C
     """
     tree = code_tree(study)
     codings = Coding.objects.filter(_in_analysis(study))
+    shown = None
     together: dict[tuple[int, int], int] = {}
     if most_used is not None:
         excerpts = dict(codings.order_by().values_list("code_id").annotate(excerpts=Count("excerpt_id")))
@@ -780,7 +782,8 @@ def code_cooccurrence_counts(study: Study, *, most_used: int | None = None) -> C
         .annotate(excerpts=Count("excerpt_id"))
     )
     together.update({(item["first"], item["second"]): item["excerpts"] for item in pairs})
-    return CoOccurrence([code for code in tree.codes if together.get((code.pk, code.pk))], together)
+    codes = [code for code in tree.codes if together.get((code.pk, code.pk))]
+    return CoOccurrence(codes, together, codes if shown is None else shown)
 
 
 def code_cooccurrence(study: Study) -> list[CoOccurrenceRow]:

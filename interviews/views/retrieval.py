@@ -197,21 +197,17 @@ def code_matrix_export(request: HttpRequest, study: Study) -> HttpResponse:
 
 @study_view()
 def code_cooccurrence(request: HttpRequest, study: Study) -> HttpResponse:
+    matrix = selectors.code_cooccurrence_counts(study, most_used=selectors.COOCCURRENCE_PAGE_CODES)
     return render(
         request,
         "interviews/retrieval/cooccurrence.html",
         {
             "study": study,
-            **_cooccurrence_page(
-                selectors.code_cooccurrence_counts(study, most_used=selectors.COOCCURRENCE_PAGE_CODES)
-            ),
+            "rows": list(matrix.rows(matrix.shown)),
+            "shown": len(matrix.shown),
+            "used": len(matrix.codes),
         },
     )
-
-
-def _cooccurrence_page(matrix: selectors.CoOccurrence) -> dict:
-    shown = matrix.most_used(selectors.COOCCURRENCE_PAGE_CODES)
-    return {"rows": list(matrix.rows(shown)), "shown": len(shown), "used": len(matrix.codes)}
 
 
 @study_view()
